@@ -11,6 +11,7 @@ Rules for this file, so that the copying stays correct:
 """
 
 import base64
+import html
 import io
 import itertools
 import json
@@ -250,12 +251,13 @@ def _static_slider_html(draw, fig, names, grids, initial, alt):
         draw(**{n: g[i] for n, g, i in zip(names, grids, combo)})
         frames[",".join(map(str, combo))] = base64.b64encode(_render_png(fig)).decode()
     uid = "slider-" + uuid.uuid4().hex[:10]
+    alt = html.escape(alt, quote=True)
     start = ",".join(str(g.index(initial[n])) for n, g in zip(names, grids))
     rows = []
     for k, (n, g) in enumerate(zip(names, grids)):
         rows.append(
             f'<label style="display:flex;gap:0.6em;align-items:center;margin:0.2em 0">'
-            f'<span style="min-width:9em">{n}</span>'
+            f'<span style="min-width:9em">{html.escape(n)}</span>'
             f'<input type="range" min="0" max="{len(g) - 1}" step="1" value="{g.index(initial[n])}" '
             f'data-axis="{k}" aria-label="{n}" style="flex:1;max-width:22em">'
             f'<output style="min-width:5em">{_format_value(initial[n])}</output></label>')
@@ -309,7 +311,7 @@ def slider_figure(draw, fig, alt, **sliders):
     if os.environ.get(STATIC_WIDGETS_ENV):
         display(HTML(_static_slider_html(draw, fig, names, grids, initial, alt)))
         draw(**initial)
-        return None
+        return
     import ipywidgets as widgets
 
     controls = [widgets.SelectionSlider(options=[(_format_value(v), v) for v in g], value=initial[n],
@@ -326,6 +328,9 @@ def slider_figure(draw, fig, alt, **sliders):
     for control in controls:
         control.observe(update, names="value")
     update()
-    box = widgets.VBox(controls + [image])
-    display(box)
-    return box
+    display(widgets.VBox(controls + [image]))
+
+
+def time_slider_callback(draw, fig, **values):
+    """Milliseconds that one slider move takes: ``draw(**values)`` plus rendering the PNG shown."""
+    return time_call(lambda: (draw(**values), _render_png(fig)), repeat=5)

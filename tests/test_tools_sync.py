@@ -1,0 +1,280 @@
+"""Unit tests of tools/sync.py and tools/scripts.py on small fixture books built in a temporary folder."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from tools import scripts, sync
+
+HELPERS = '''"""Fixture helper module."""
+import math
+
+import numpy as np
+
+SCALE = 3
+
+
+def scaled(x):
+    return SCALE * np.asarray(x)
+
+
+def angle(x):
+    return math.atan(scaled(x))
+
+
+def unused_helper():
+    return 0
+'''
+
+
+def make_book(tmp_path, chapters, helpers=HELPERS):
+    """A fixture book: ``chapters`` maps file names to lists of (cell_type, source)."""
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "nbhelpers.py").write_text(helpers)
+    (tmp_path / "solutions").mkdir()
+    for name, cells in chapters.items():
+        nb = nbformat.v4.new_notebook()
+        for kind, source in cells:
+            make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+            nb.cells.append(make(source))
+        nbformat.write(nb, str(tmp_path / "solutions" / name))
+    return tmp_path
+
+
+EXERCISE = """# Exercise 01.1: triple a number
+def triple(x):
+    ### BEGIN SOLUTION
+    return 3 * x
+    ### END SOLUTION
+"""
+HIDDEN = """# Exercise 01.1
+### BEGIN HIDDEN TESTS
+assert triple(2) == 6
+### END HIDDEN TESTS
+"""
+CHAPTER_ONE = [
+    ("markdown", "# 01. One"),
+    ("code", "import numpy as np"),
+    ("code", "#@save\nimport numpy as np\n\n\ndef double(x):\n    return 2 * x\n\n\ndef quad(x):\n    return double(double(x))"),
+    ("code", "y = scaled(2)"),
+    ("code", EXERCISE),
+    ("code", HIDDEN),
+    ("markdown", "### Exercise 01.2: explain why"),
+    ("markdown", ":::{admonition} Answer to Exercise 01.2\n:class: dropdown\nBecause it is so.\n:::"),
+]
+CHAPTER_TWO = [
+    ("markdown", "# 02. Two"),
+    ("code", "import numpy as np"),
+    ("code", "print(quad(angle(1.0)))"),
+]
+
+
+def cells(path):
+    return nbformat.read(str(path), as_version=4).cells
+
+
+def generated(path):
+    found = [c for c in cells(path) if sync.GENERATED_TAG in c.metadata.get("tags", [])]
+    assert len(found) == 1
+    return found[0].source
+
+
+def test_generated_cell_holds_exactly_what_the_chapter_uses(tmp_path):
+    book = make_book(tmp_path, {"01_one.ipynb": CHAPTER_ONE, "02_two.ipynb": CHAPTER_TWO})
+    sync.sync_book(book)
+    one, two = generated(book / "solutions/01_one.ipynb"), generated(book / "solutions/02_two.ipynb")
+    assert "def scaled" in one and "SCALE = 3" in one and "import numpy as np" in one
+    assert "def angle" not in one and "def unused_helper" not in one and "import math" not in one
+    assert "def double" not in one  # a chapter never receives its own exports
+    # chapter 02 gets the helper it uses, what that helper needs, and chapter 01's export with its dependency
+    for wanted in ("import math", "def angle", "def scaled", "SCALE = 3", "def quad", "def double"):
+        assert wanted in two
+    assert "def triple" not in two and "unused_helper" not in two
+
+
+def test_generated_cell_is_placed_after_the_first_code_cell_and_runs(tmp_path):
+    book = make_book(tmp_path, {"01_one.ipynb": CHAPTER_ONE, "02_two.ipynb": CHAPTER_TWO})
+    sync.sync_book(book)
+    two = cells(book / "solutions/02_two.ipynb")
+    assert two[1].source == "import numpy as np" and sync.GENERATED_TAG in two[2].metadata["tags"]
+    assert "hide-input" in two[2].metadata["tags"]
+    namespace = {}
+    exec(two[2].source, namespace)  # the generated cell is self-contained
+    assert namespace["quad"](1.5) == 6.0
+
+
+def test_lesson_replaces_answers_and_hidden_tests(tmp_path):
+    book = make_book(tmp_path, {"01_one.ipynb": CHAPTER_ONE})
+    sync.sync_book(book)
+    lesson = cells(book / "lessons/01_one.ipynb")
+    text = "\n".join(c.source for c in lesson)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert "return 3 * x" not in text and "triple(2) == 6" not in text and "Because it is so" not in text
+    assert 'raise NotImplementedError("Exercise 01.1: not implemented yet")' in text
+    assert "**Your answer to Exercise 01.2:**" in text
+    stub = next(c for c in lesson if "def triple" in c.source)
+    namespace = {}
+    exec(stub.source, namespace)
+    with pytest.raises(NotImplementedError, match="Exercise 01.1"):
+        namespace["triple"](1)
+    assert all("nbgrader" not in c.metadata for c in lesson)
+
+
+def test_solution_gets_nbgrader_metadata_and_collapsed_answers(tmp_path):
+    book = make_book(tmp_path, {"01_one.ipynb": CHAPTER_ONE})
+    sync.sync_book(book)
+    sol = cells(book / "solutions/01_one.ipynb")
+    answer = next(c for c in sol if "def triple" in c.source)
+    tests = next(c for c in sol if "HIDDEN TESTS" in c.source)
+    written = next(c for c in sol if c.source.startswith(":::{admonition} Answer"))
+    assert answer.metadata.nbgrader == {"grade": False, "solution": True, "locked": False,
+                                        "grade_id": "ex01_1_solution", "schema_version": 3}
+    assert tests.metadata.nbgrader["grade"] and tests.metadata.nbgrader["points"] == 1
+    assert tests.metadata.nbgrader["locked"] and not tests.metadata.nbgrader["solution"]
+    assert written.metadata.nbgrader["grade_id"] == "ex01_2_answer" and written.metadata.nbgrader["solution"]
+    assert "hide-input" in answer.metadata.tags and "hide-input" in tests.metadata.tags
+
+
+def test_sync_is_idempotent_and_check_sees_drift(tmp_path):
+    book = make_book(tmp_path, {"01_one.ipynb": CHAPTER_ONE, "02_two.ipynb": CHAPTER_TWO})
+    assert sync.sync_book(book)
+    assert sync.sync_book(book) == [] and sync.stale_files(book) == []
+    # a hand edit of a generated cell is drift
+    path = book / "solutions/02_two.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells[2].source += "\nx = 1"
+    nbformat.write(nb, str(path))
+    assert sync.stale_files(book) == [path]
+    # so is a changed helper module, which reaches the chapters that use the changed definition
+    sync.sync_book(book)
+    (book / "tools/nbhelpers.py").write_text(HELPERS.replace("SCALE = 3", "SCALE = 4"))
+    assert set(sync.stale_files(book)) == {book / "solutions/01_one.ipynb", book / "lessons/01_one.ipynb",
+                                            book / "solutions/02_two.ipynb", book / "lessons/02_two.ipynb"}
+    # and a lesson edited by hand, or one whose solution is gone
+    sync.sync_book(book)
+    (book / "lessons/01_one.ipynb").write_text((book / "lessons/01_one.ipynb").read_text().replace("One", "Uno"))
+    (book / "lessons/07_orphan.ipynb").write_text("{}")
+    assert set(sync.stale_files(book)) == {book / "lessons/01_one.ipynb", book / "lessons/07_orphan.ipynb"}
+    sync.sync_book(book)
+    assert not (book / "lessons/07_orphan.ipynb").exists()
+
+
+def test_outputs_are_stripped(tmp_path):
+    book = make_book(tmp_path, {"02_two.ipynb": CHAPTER_TWO})
+    path = book / "solutions/02_two.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="hello")]
+    nb.cells[2].execution_count = 4
+    nbformat.write(nb, str(path))
+    sync.sync_book(book)
+    for cell in cells(path):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.parametrize("source, message", [
+    ("# Exercise 01.1\n### BEGIN SOLUTION\nx = 1\n", "never closed"),
+    ("# Exercise 01.1\nx = 1\n### END SOLUTION\n", "has no '### BEGIN SOLUTION' before it"),
+    ("# Exercise 01.1\n### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "inside another"),
+    ("# Exercise 01.1\n### BEGIN HIDDEN TESTS\nassert True\n", "never closed"),
+    ("# Exercise 01.1\n### BEGIN SOLUTIONS\nx = 1\n### END SOLUTION\n", "looks like a marker"),
+    ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "must name its exercise"),
+    ("# Exercise 01.1 and Exercise 01.2\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "several exercises"),
+    ("# Exercise 01.1\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n### BEGIN HIDDEN TESTS\n"
+     "assert x\n### END HIDDEN TESTS\n", "separate cells"),
+    ("#@save\n# Exercise 01.1\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n",
+     "must not hold an exercise's answer"),
+    ("#@save\nprint('side effect')\n", "only imports, definitions and assignments"),
+    ("def broken(:\n    pass\n", "does not parse"),
+])
+def test_malformed_cells_give_a_clear_error_naming_notebook_and_cell(tmp_path, source, message):
+    book = make_book(tmp_path, {"03_bad.ipynb": [("code", "import numpy"), ("markdown", "text"), ("code", source)]})
+    with pytest.raises(sync.NotebookError) as info:
+        sync.sync_book(book)
+    assert "03_bad.ipynb, cell 2:" in str(info.value)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("source, message", [
+    ("### BEGIN SOLUTION\nan answer\n### END SOLUTION", "in a markdown cell"),
+    (":::{admonition} Answer to Exercise 01.2\nno dropdown class\n:::", ":class: dropdown"),
+])
+def test_malformed_written_answers(tmp_path, source, message):
+    book = make_book(tmp_path, {"03_bad.ipynb": [("code", "import numpy"), ("markdown", source)]})
+    with pytest.raises(sync.NotebookError, match=r"03_bad.ipynb, cell 1: .*" + message.replace(":", ".")):
+        sync.sync_book(book)
+
+
+def test_bad_file_names_and_duplicate_numbers_are_refused(tmp_path):
+    book = make_book(tmp_path, {"1_one.ipynb": CHAPTER_TWO})
+    with pytest.raises(sync.NotebookError, match="1_one.ipynb: chapter files are named NN_slug.ipynb"):
+        sync.sync_book(book)
+    shutil.rmtree(tmp_path / "tools")
+    shutil.rmtree(tmp_path / "solutions")
+    book = make_book(tmp_path, {"02_a.ipynb": CHAPTER_TWO, "02_b.ipynb": CHAPTER_TWO})
+    with pytest.raises(sync.NotebookError, match="chapter number 02 is also used by 02_a.ipynb"):
+        sync.sync_book(book)
+
+
+def test_unreadable_notebook_is_named(tmp_path):
+    book = make_book(tmp_path, {})
+    (book / "solutions/05_broken.ipynb").write_text("{not json")
+    with pytest.raises(sync.NotebookError, match="05_broken.ipynb: not a readable notebook"):
+        sync.sync_book(book)
+
+
+def test_redefining_what_a_helper_needs_is_refused(tmp_path):
+    chapter = [("code", "import numpy as np"), ("code", "def scaled(x):\n    return x\n\nangle(1)")]
+    book = make_book(tmp_path, {"04_clash.ipynb": chapter})
+    with pytest.raises(sync.NotebookError, match="defines 'scaled', which the generated helper 'angle' also needs"):
+        sync.sync_book(book)
+
+
+def test_later_export_replaces_helper_of_the_same_name(tmp_path):
+    helpers = HELPERS + "\n\ndef double(x):\n    return 'helper version'\n"
+    book = make_book(tmp_path, {"01_one.ipynb": CHAPTER_ONE, "02_two.ipynb": CHAPTER_TWO}, helpers=helpers)
+    sync.sync_book(book)
+    two = generated(book / "solutions/02_two.ipynb")
+    assert "helper version" not in two and "return 2 * x" in two
+
+
+def test_command_line_check_and_errors(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "tools", "check"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    script = tmp_path / "bad.py"
+    script.write_text("print('no header')\n")
+    result = subprocess.run([sys.executable, "-m", "tools", "to-notebook", str(script), str(tmp_path / "x.ipynb")],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "line 1: text before the first '# %%' cell header" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_percent_script_round_trip():
+    text = ('# %% [markdown]\n# # Title\n#\n# Some *text*.\n\n# %% tags=["hide-input"]\nx = 1\n\n\n'
+            'def f():\n    return x\n\n# %%\nprint(f())\n')
+    nb = scripts.script_to_notebook(text)
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
+    assert nb.cells[0].source == "# Title\n\nSome *text*."
+    assert nb.cells[1].metadata.tags == ["hide-input"]
+    again = scripts.script_to_notebook(scripts.notebook_to_script(nb))
+    assert [(c.cell_type, c.source, c.metadata) for c in again.cells] == \
+        [(c.cell_type, c.source, c.metadata) for c in nb.cells]
+    with pytest.raises(ValueError, match="line 1: cannot read the cell header"):
+        scripts.script_to_notebook("# %% nonsense\n")
+    with pytest.raises(ValueError, match="not a '# ' comment"):
+        scripts.script_to_notebook("# %% [markdown]\nplain line\n")
+
+
+def test_written_notebooks_are_valid_nbformat(tmp_path):
+    book = make_book(tmp_path, {"01_one.ipynb": CHAPTER_ONE, "02_two.ipynb": CHAPTER_TWO})
+    sync.sync_book(book)
+    for path in list((book / "solutions").glob("*.ipynb")) + list((book / "lessons").glob("*.ipynb")):
+        nb = nbformat.reads(path.read_text(), as_version=4)
+        nbformat.validate(nb)
+        ids = [c["id"] for c in json.loads(path.read_text())["cells"]]
+        assert len(ids) == len(set(ids))
