@@ -1,0 +1,133 @@
+"""The book as a whole: generated files current, lessons clean, chapters complete and wired into the site."""
+
+import json
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import ROOT
+from tools import sync
+
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPO_URL = CONFIG["repository"]["url"]
+COLAB = "https://colab.research.google.com/github/" + REPO_URL.removeprefix("https://github.com/")
+
+
+def ids(paths):
+    return [p.stem for p in paths]
+
+
+def test_there_are_chapters():
+    assert SOLUTIONS, "solutions/ holds no chapter"
+
+
+def test_generated_cells_and_lessons_are_current():
+    stale = sync.stale_files(ROOT)
+    assert stale == [], f"run `python -m tools sync`; out of date: {[str(p.relative_to(ROOT)) for p in stale]}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS + sorted((ROOT / "lessons").glob("*.ipynb")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_stored_without_outputs(path):
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_lesson_exists_and_holds_no_answer(path):
+    lesson = ROOT / "lessons" / path.name
+    assert lesson.exists()
+    text = lesson.read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "Answer to Exercise"):
+        assert marker not in text
+    # no answer line of the solution survives in the lesson
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        for begin, end in ((sync.BEGIN_SOLUTION, sync.END_SOLUTION), (sync.BEGIN_HIDDEN, sync.END_HIDDEN)):
+            for match in re.finditer(re.escape(begin) + r"\n(.*?)" + re.escape(end), cell.source, re.S):
+                for line in match.group(1).splitlines():
+                    if len(line.strip()) > 25:  # long enough to be specific to the answer
+                        assert line.strip() not in text, f"answer line leaked into the lesson: {line.strip()!r}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_chapter_anatomy(path):
+    nb = nbformat.read(str(path), as_version=4)
+    first = nb.cells[0].source
+    number = path.name[:2]
+    assert first.startswith(f"# {number}. "), "the first cell starts with '# NN. Title'"
+    assert f"({COLAB}/blob/main/lessons/{path.name})" in first, "Colab badge for the lesson"
+    assert f"({COLAB}/blob/main/solutions/{path.name})" in first, "Colab badge for the full chapter"
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for heading in ("## Summary", "## References"):
+        assert heading in markdown
+    assert "{bibliography}" in markdown and "{cite" in markdown
+    assert "$$" in markdown, "a derivation in display math"
+    assert "compare(" in code and "grad_check(" in code and "torch" in code, "validation against PyTorch"
+    assert "slider_figure(" in code, "interactive exploration"
+    exercises = set(re.findall(r"Exercise (\d\d\.\d+)", markdown))
+    assert len(exercises) >= 4, f"at least four exercises, found {sorted(exercises)}"
+    assert all(e.startswith(number) for e in exercises)
+    solved = {cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells if "nbgrader" in cell.metadata}
+    for exercise in exercises:
+        tag = "ex" + exercise.replace(".", "_")
+        assert {f"{tag}_solution", f"{tag}_answer"} & solved, f"Exercise {exercise} has no answer"
+        if f"{tag}_solution" in solved:
+            assert f"{tag}_tests" in solved, f"Exercise {exercise} has no hidden tests"
+            assert f'self_check("{exercise}"' in code, f"Exercise {exercise} has no self-check"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_sliders_only_through_the_shared_helper(path):
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and sync.GENERATED_TAG not in cell.metadata.get("tags", []):
+            assert not re.search(r"\b(ipywidgets|interact|interactive)\b", cell.source), \
+                "use slider_figure(...) so the slider also moves on the website"
+
+
+def test_every_chapter_is_in_the_toc_and_the_chapter_map():
+    toc = (ROOT / "_toc.yml").read_text()
+    intro = (ROOT / "book/intro.md").read_text()
+    for path in SOLUTIONS:
+        assert f"file: solutions/{path.stem}\n" in toc
+        row = next(line for line in intro.splitlines() if line.startswith(f"| [{path.name[:2]} "))
+        assert f"(../solutions/{path.name})" in row and row.rstrip().endswith("| available |")
+    rows = [line for line in intro.splitlines() if re.match(r"\| \[?\d\d ", line)]
+    assert len(rows) == 12, "the chapter map lists all twelve planned chapters"
+    written = {p.name[:2] for p in SOLUTIONS}
+    for row in rows:
+        number = re.match(r"\| \[?(\d\d)", row).group(1)
+        assert row.rstrip().endswith("| available |" if number in written else "| coming |")
+
+
+def test_every_citation_is_in_the_bibliography():
+    bib = (ROOT / "references.bib").read_text()
+    keys = set(re.findall(r"^@\w+\{([^,]+),", bib, re.M))
+    for path in SOLUTIONS:
+        text = path.read_text()
+        for group in re.findall(r"\{cite[a-z:]*\}`([^`]+)`", text):
+            for key in group.split(","):
+                assert key.strip() in keys, f"{path.name} cites {key.strip()!r}, missing from references.bib"
+
+
+def test_requirements_keep_colab_compatible_pins():
+    text = (ROOT / "requirements.txt").read_text()
+    assert re.search(r"^jupyter-book>=1\.0\.4,<2$", text, re.M)
+    assert not re.search(r"ipywidgets\s*>=\s*8", text), "Colab ships ipywidgets 7.7"
+    torch_line = re.search(r"^torch(.*)$", text, re.M).group(1)
+    assert "<=2.13.0" in torch_line or "==2.13.0" in torch_line, "keep pip on the CPU build that lies on disk"
+
+
+def test_ci_runs_the_readme_commands():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci/run").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", readme, re.S)
+    build = next(b.strip() for b in blocks if "jupyter-book build" in b)
+    tests = next(b.strip() for b in blocks if "pytest" in b)
+    assert tests in ci and build in ci
+    assert "-W -n --keep-going" in build

@@ -1,0 +1,176 @@
+"""Unit tests of the shared notebook helpers in tools/nbhelpers.py."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+from tools import nbhelpers as h  # noqa: E402
+
+
+def test_compare_passes_equal_and_fails_different(capsys):
+    x = np.linspace(-1, 1, 7)
+    assert h.compare("same", x, torch.tensor(x)) == 0.0
+    assert "same" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="max difference 1.000e-06"):
+        h.compare("off", x + 1e-6, x)
+    with pytest.raises(AssertionError, match=r"shape \(7,\) differs from the reference's \(1, 7\)"):
+        h.compare("shape", x, x[None])
+
+
+def test_numerical_gradient_of_known_functions():
+    x = np.array([[0.3, -1.2], [2.0, 0.5]])
+    grad = h.numerical_gradient(lambda: np.sum(x ** 3), x)
+    np.testing.assert_allclose(grad, 3 * x ** 2, rtol=1e-8)
+    dout = np.array([[1.0, 2.0], [-1.0, 0.5]])
+    grad = h.numerical_gradient(lambda: np.sin(x), x, dout)
+    np.testing.assert_allclose(grad, dout * np.cos(x), rtol=1e-8)
+
+
+def test_grad_check_catches_a_wrong_gradient():
+    x = np.array([0.4, -0.7, 1.3])
+    assert h.grad_check("ok", 2 * x, lambda: np.sum(x ** 2), x) < 1e-7
+    with pytest.raises(AssertionError, match="relative error"):
+        h.grad_check("wrong", 2.001 * x, lambda: np.sum(x ** 2), x)
+
+
+@settings(max_examples=50, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=4),
+                  elements=st.floats(-1e3, 1e3, allow_nan=False)))
+def test_rel_error_is_zero_for_equal_and_symmetric(a):
+    assert h.rel_error(a, a) == 0.0
+    b = a + 1.0
+    assert h.rel_error(a, b) == pytest.approx(h.rel_error(b, a))
+
+
+@pytest.mark.parametrize("value, hint", [
+    (None, "is None"),
+    (torch.zeros(2, 3), "torch tensor"),
+    (np.zeros((3, 2)), r"has shape \(3, 2\), but the check expected \(2, 3\)"),
+    (np.full((2, 3), np.nan), "NaN"),
+    (np.array([["a", "b", "c"]] * 2), "should hold numbers"),
+])
+def test_expect_array_explains_what_is_wrong(value, hint):
+    with pytest.raises(h.Hint, match=hint):
+        h.expect_array("dx", value, (2, 3))
+
+
+def test_expect_array_accepts_a_good_answer():
+    assert h.expect_array("dx", [[1, 2, 3], [4, 5, 6]], (2, 3)).shape == (2, 3)
+
+
+def test_self_check_reports_without_traceback(capsys):
+    def not_done():
+        raise NotImplementedError("Exercise 99.1: not implemented yet")
+
+    def wrong():
+        raise h.Hint("the sign is flipped")
+
+    def crashes():
+        return {}["missing"]
+
+    assert h.self_check("99.1", lambda: None) is True
+    assert h.self_check("99.1", not_done) is False
+    assert h.self_check("99.1", wrong) is False
+    assert h.self_check("99.1", crashes) is False
+    out = capsys.readouterr().out
+    assert "Exercise 99.1: correct." in out
+    assert "Exercise 99.1: not attempted yet" in out
+    assert "not yet right. the sign is flipped" in out
+    assert "your code raised KeyError" in out and "Traceback" not in out
+    with pytest.raises(AssertionError, match="Exercise 99.1: not yet right. the sign is flipped"):
+        h.self_check("99.1", wrong, strict=True)
+
+
+def test_wine_data_is_split_raw_and_reproducible():
+    x_train, y_train, x_test, y_test = h.load_wine_data(seed=1)
+    assert x_train.shape == (125, 13) and x_test.shape == (53, 13)
+    assert set(np.unique(y_train)) == {0, 1, 2}
+    scales = x_train.std(axis=0)
+    assert scales.max() / scales.min() > 1000  # unstandardized on purpose
+    np.testing.assert_array_equal(h.load_wine_data(seed=1)[0], x_train)
+
+
+def test_temporary_chapter01_layers_match_torch():
+    rng = np.random.default_rng(0)
+    x, W, b = rng.normal(size=(5, 4)), rng.normal(size=(3, 4)), rng.normal(size=3)
+    targets = np.array([0, 2, 1, 1, 0])
+    out, cache = h.linear_forward(x, W, b)
+    hidden, rcache = h.relu_forward(out)
+    loss, dlogits = h.softmax_cross_entropy(hidden, targets)
+    dx, dW, db = h.linear_backward(h.relu_backward(dlogits, rcache), cache)
+    tx, tW, tb = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
+    tloss = torch.nn.functional.cross_entropy(torch.relu(tx @ tW.T + tb), torch.tensor(targets))
+    tloss.backward()
+    for ours, ref in ((loss, tloss), (dx, tx.grad), (dW, tW.grad), (db, tb.grad)):
+        np.testing.assert_allclose(ours, ref.detach().numpy(), rtol=1e-12, atol=1e-15)
+    new = h.sgd_step({"W": W}, {"W": dW}, lr=0.5)
+    np.testing.assert_array_equal(new["W"], W - 0.5 * dW)
+    assert new["W"] is not W
+
+
+def _figure():
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 1])
+
+    def draw(slope, offset="a"):
+        line.set_ydata([0 + (offset == "b"), slope])
+
+    return fig, draw
+
+
+def test_static_slider_embeds_every_frame(monkeypatch):
+    shown = []
+    monkeypatch.setenv(h.STATIC_WIDGETS_ENV, "1")
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig, draw = _figure()
+    result = h.slider_figure(draw, fig, 'a "line" whose slope moves', slope=([0.5, 1.0, 2.0], 1.0),
+                             offset=(["a", "b"], "b"))
+    assert result is None and len(shown) == 1
+    page = shown[0].data
+    assert 'data-frames="6"' in page
+    assert len(set(re.findall(r'"(\d,\d)": "', page))) == 6
+    assert 'alt="a &quot;line&quot; whose slope moves"' in page
+    assert 'value="1"' in page  # both sliders start at their initial values' positions
+
+
+def test_live_slider_builds_widgets(monkeypatch):
+    import ipywidgets
+
+    shown = []
+    monkeypatch.delenv(h.STATIC_WIDGETS_ENV, raising=False)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig, draw = _figure()
+    assert h.slider_figure(draw, fig, "a line", slope=([0.5, 1.0, 2.0], 1.0)) is None
+    box = shown[0]
+    assert isinstance(box, ipywidgets.VBox)
+    slider, image = box.children
+    first = image.value
+    assert first[:4] == b"\x89PNG"
+    slider.value = 2.0  # what moving the slider does
+    assert image.value != first
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "at least one slider"),
+    ({"slope": 3}, r"must be given as \(values, initial\)"),
+    ({"slope": ([1, 2], 5)}, "initial value 5 is not one of its values"),
+])
+def test_slider_figure_rejects_bad_specifications(kwargs, message):
+    fig, draw = _figure()
+    with pytest.raises(ValueError, match=message):
+        h.slider_figure(draw, fig, "alt", **kwargs)
+
+
+def test_time_slider_callback_measures_milliseconds():
+    fig, draw = _figure()
+    ms = h.time_slider_callback(draw, fig, slope=2.0)
+    assert 0 < ms < 2000
