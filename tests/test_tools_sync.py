@@ -243,9 +243,22 @@ def test_later_export_replaces_helper_of_the_same_name(tmp_path):
     assert "helper version" not in two and "return 2 * x" in two
 
 
-def test_command_line_check_and_errors(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tools", "check"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_command_line_sync_check_and_errors(tmp_path):
+    (tmp_path / "book").mkdir()
+    book = make_book(tmp_path / "book", {"02_two.ipynb": CHAPTER_TWO})
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "tools", *args], cwd=ROOT, capture_output=True, text=True)
+
+    result = run("check", "--root", str(book))
+    assert result.returncode == 1 and "out of date: solutions/02_two.ipynb" in result.stdout
+    result = run("sync", "--root", str(book))
+    assert result.returncode == 0 and "wrote lessons/02_two.ipynb" in result.stdout
+    assert run("check", "--root", str(book)).returncode == 0
+    (book / "solutions/02_two.ipynb").write_text("{broken")
+    result = run("check", "--root", str(book))
+    assert result.returncode == 2 and "02_two.ipynb: not a readable notebook" in result.stderr
+    assert "Traceback" not in result.stderr
     script = tmp_path / "bad.py"
     script.write_text("print('no header')\n")
     result = subprocess.run([sys.executable, "-m", "tools", "to-notebook", str(script), str(tmp_path / "x.ipynb")],
@@ -278,3 +291,18 @@ def test_written_notebooks_are_valid_nbformat(tmp_path):
         nbformat.validate(nb)
         ids = [c["id"] for c in json.loads(path.read_text())["cells"]]
         assert len(ids) == len(set(ids))
+
+
+def test_figures_get_their_caption_as_alt_text(tmp_path):
+    chapter = [("code", "import matplotlib.pyplot as plt"), ("code", "plt.plot([1, 2])\nplt.show()"),
+               ("markdown", "*Training loss of the $\\ell_2$ model {cite}`ioffe2015batch`.* It falls. More text.")]
+    book = make_book(tmp_path, {"05_fig.ipynb": chapter})
+    sync.sync_book(book)
+    cell = next(c for c in cells(book / "solutions/05_fig.ipynb") if "plt.show()" in c.source)
+    assert cell.metadata.mystnb == {"image": {"alt": "Training loss of the ell_2 model."}}
+    chapter[2] = ("code", "x = 1")
+    shutil.rmtree(tmp_path / "solutions")
+    shutil.rmtree(tmp_path / "tools")
+    book = make_book(tmp_path, {"05_fig.ipynb": chapter})
+    with pytest.raises(sync.NotebookError, match="05_fig.ipynb, cell 1: a cell that shows a figure"):
+        sync.sync_book(book)

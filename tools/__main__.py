@@ -12,8 +12,10 @@ from . import scripts, sync
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tools", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("sync", help="rewrite generated helper cells, normalize solutions/, regenerate lessons/")
-    sub.add_parser("check", help="exit 1 if `sync` would change any file")
+    for name, text in (("sync", "rewrite generated helper cells, normalize solutions/, regenerate lessons/"),
+                       ("check", "exit 1 if `sync` would change any file")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--root", type=Path, default=sync.ROOT, help="the book's folder (default: this one)")
     to_nb = sub.add_parser("to-notebook", help="percent-format script -> notebook")
     to_nb.add_argument("script", type=Path)
     to_nb.add_argument("notebook", type=Path)
@@ -23,14 +25,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if args.command == "sync":
-            changed = sync.sync_book()
+            changed = sync.sync_book(args.root)
             for path in changed:
-                print(f"wrote {path.relative_to(sync.ROOT)}")
+                print(f"wrote {path.relative_to(args.root)}")
             print(f"{len(changed)} file(s) changed")
         elif args.command == "check":
-            stale = sync.stale_files()
+            stale = sync.stale_files(args.root)
             for path in stale:
-                print(f"out of date: {path.relative_to(sync.ROOT)}")
+                print(f"out of date: {path.relative_to(args.root)}")
             if stale:
                 print("run `python -m tools sync` and commit the result")
                 return 1

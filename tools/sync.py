@@ -245,6 +245,27 @@ def _nbgrader(exercise, kind, grade, solution, points=None):
     return meta
 
 
+def _alt_text(markdown):
+    """The first sentence of a figure's caption, as plain text for the image's alt attribute."""
+    paragraph = markdown.strip().split("\n\n")[0]
+    text = re.sub(r"\{cite[a-z:]*\}`[^`]*`", "", paragraph)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"[*`$\\]|\{[a-z]+\}", "", text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split()))
+    sentence = re.match(r"(.+?[.!?])(\s|$)", text)
+    return (sentence.group(1) if sentence else text).strip()
+
+
+def _set_figure_alt(nb, path, index, cell):
+    """A cell that shows a matplotlib figure gets the caption after it as its images' alt text."""
+    following = nb.cells[index + 1] if index + 1 < len(nb.cells) else None
+    alt = _alt_text(following.source) if following is not None and following.cell_type == "markdown" else ""
+    if len(alt) < 12:
+        raise NotebookError(path, index, "a cell that shows a figure (plt.show()) must be followed by a markdown "
+                                         "cell whose first sentence says what the figure shows")
+    cell.metadata.setdefault("mystnb", {})["image"] = {"alt": alt}
+
+
 def normalize_solution(nb, path, generated):
     """Solution notebook in normal form: generated cell, tags, nbgrader metadata, no outputs."""
     nb = copy.deepcopy(nb)
@@ -254,6 +275,9 @@ def normalize_solution(nb, path, generated):
         tags = [t for t in cell.metadata.get("tags", []) if t not in ("hide-input", GENERATED_TAG)]
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            cell.metadata.pop("mystnb", None)
+            if "plt.show()" in cell.source:
+                _set_figure_alt(nb, path, index, cell)
             solution = _regions(path, index, cell.source, BEGIN_SOLUTION, END_SOLUTION)
             hidden = _regions(path, index, cell.source, BEGIN_HIDDEN, END_HIDDEN)
             if solution and hidden:
