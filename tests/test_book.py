@@ -131,3 +131,20 @@ def test_ci_runs_the_readme_commands():
     tests = next(b.strip() for b in blocks if "pytest" in b)
     assert tests in ci and build in ci
     assert "-W -n --keep-going" in build
+
+
+SAFE_COLORMAPS = {"viridis", "cividis", "magma", "inferno", "plasma", "Greys", "gray", "binary",
+                  "RdBu", "RdBu_r", "PuOr", "PuOr_r", "BrBG", "BrBG_r"}
+NEUTRAL_COLORS = {"black", "k", "white", "w", "gray", "grey", "0.3", "0.5", "0.7", "none"}
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_figures_use_colour_blind_safe_colours(path):
+    nb = nbformat.read(str(path), as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code"
+                     and sync.GENERATED_TAG not in c.metadata.get("tags", []))
+    for cmap in re.findall(r"cmap\s*=\s*[\"']([\w]+)[\"']", code):
+        assert cmap in SAFE_COLORMAPS, f"colormap {cmap!r} is not colour-blind safe; use one of {sorted(SAFE_COLORMAPS)}"
+    for color in re.findall(r"\b(?:color|c|colors|facecolor|edgecolor)\s*=\s*[\"']([^\"']+)[\"']", code):
+        assert color in NEUTRAL_COLORS, f"colour {color!r} written by hand; use BOOK_COLORS (Okabe-Ito)"
+    assert "use_book_style()" in code

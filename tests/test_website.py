@@ -5,7 +5,7 @@ session; later builds reuse jupyter-book's execution cache. One screenshot per c
 under ``_build/screenshots/`` (not committed).
 """
 
-import os
+import json
 import re
 import shutil
 import subprocess
@@ -76,6 +76,13 @@ def test_chapter_page_weight_and_reader_details(built_site, path):
     assert f"colab.research.google.com/github/your-org/trainable-deep-nets/blob/main/solutions/{path.name}" in text
     body = text[text.index('<article class="bd-article"'):]
     assert body.index(f"blob/main/lessons/{path.name}") < body.index("<h2"), "the lesson badge sits at the top"
+    # answers, hidden tests and the generated helper cell are collapsed; nothing else is
+    nb = json.loads(path.read_text())
+    hidden = sum("hide-input" in c["metadata"].get("tags", []) for c in nb["cells"])
+    assert len(re.findall(r'<details class="[^"]*hide above-input"', body)) == hidden
+    written = sum(c["source"][0].startswith(":::{admonition} Answer") for c in nb["cells"]
+                  if c["cell_type"] == "markdown" and c["source"])
+    assert len(re.findall(r'class="dropdown admonition', body)) >= written
     # every figure says in words what it shows
     for tag in re.findall(r"<img[^>]*>", body):
         alt = re.search(r'alt="([^"]*)"', tag)
