@@ -174,3 +174,17 @@ def test_time_slider_callback_measures_milliseconds():
     fig, draw = _figure()
     ms = h.time_slider_callback(draw, fig, slope=2.0)
     assert 0 < ms < 2000
+
+
+def test_expect_raises(capsys):
+    def bad(x):
+        raise ValueError(f"x must be positive, got {x}")
+
+    h.expect_raises("must be positive", bad, -1)
+    assert "ValueError as expected: x must be positive, got -1" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="lacks 'negative'"):
+        h.expect_raises("negative", bad, -1)
+    with pytest.raises(AssertionError, match="nothing was raised"):
+        h.expect_raises("anything", lambda: None)
+    with pytest.raises(AssertionError, match="expected a RuntimeError"):
+        h.expect_raises("x", lambda: None, error=RuntimeError)
