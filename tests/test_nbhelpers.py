@@ -99,24 +99,6 @@ def test_wine_data_is_split_raw_and_reproducible():
     np.testing.assert_array_equal(h.load_wine_data(seed=1)[0], x_train)
 
 
-def test_temporary_chapter01_layers_match_torch():
-    rng = np.random.default_rng(0)
-    x, W, b = rng.normal(size=(5, 4)), rng.normal(size=(3, 4)), rng.normal(size=3)
-    targets = np.array([0, 2, 1, 1, 0])
-    out, cache = h.linear_forward(x, W, b)
-    hidden, rcache = h.relu_forward(out)
-    loss, dlogits = h.softmax_cross_entropy(hidden, targets)
-    dx, dW, db = h.linear_backward(h.relu_backward(dlogits, rcache), cache)
-    tx, tW, tb = (torch.tensor(a, requires_grad=True) for a in (x, W, b))
-    tloss = torch.nn.functional.cross_entropy(torch.relu(tx @ tW.T + tb), torch.tensor(targets))
-    tloss.backward()
-    for ours, ref in ((loss, tloss), (dx, tx.grad), (dW, tW.grad), (db, tb.grad)):
-        np.testing.assert_allclose(ours, ref.detach().numpy(), rtol=1e-12, atol=1e-15)
-    new = h.sgd_step({"W": W}, {"W": dW}, lr=0.5)
-    np.testing.assert_array_equal(new["W"], W - 0.5 * dW)
-    assert new["W"] is not W
-
-
 def _figure():
     fig, ax = plt.subplots()
     (line,) = ax.plot([0, 1], [0, 1])

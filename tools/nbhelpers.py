@@ -206,50 +206,6 @@ def load_wine_data(seed=0, test_fraction=0.3):
     return x[n_test:], y[n_test:], x[:n_test], y[:n_test]
 
 
-def linear_forward(x, W, b):
-    """Affine layer ``x @ W.T + b``.
-
-    x: (N, in_features); W: (out_features, in_features), torch's layout; b: (out_features,).
-    Returns out: (N, out_features) and the cache for :func:`linear_backward`.
-    """
-    return x @ W.T + b, (x, W)
-
-
-def linear_backward(dout, cache):
-    """Gradients of the affine layer. dout: (N, out_features) -> dx, dW, db in the inputs' shapes."""
-    x, W = cache
-    return dout @ W, dout.T @ x, dout.sum(axis=0)
-
-
-def relu_forward(x):
-    """Elementwise ``max(x, 0)``; returns (out, cache)."""
-    return np.maximum(x, 0), x
-
-
-def relu_backward(dout, cache):
-    """Gradient of ReLU; by convention (and as torch does) the derivative at 0 is 0."""
-    return dout * (cache > 0)
-
-
-def softmax_cross_entropy(logits, targets):
-    """Mean cross-entropy of ``logits`` (N, K) against class indices ``targets`` (N,).
-
-    Uses log-sum-exp, so logits of any size give finite results. Returns (loss, dlogits).
-    """
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    n = logits.shape[0]
-    loss = -log_probs[np.arange(n), targets].mean()
-    dlogits = np.exp(log_probs)
-    dlogits[np.arange(n), targets] -= 1.0
-    return loss, dlogits / n
-
-
-def sgd_step(params, grads, lr):
-    """Plain gradient descent on a dict of arrays; returns the new dict (inputs are not modified)."""
-    return {name: value - lr * grads[name] for name, value in params.items()}
-
-
 def _render_png(fig):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
