@@ -170,3 +170,26 @@ def test_expect_raises(capsys):
         h.expect_raises("anything", lambda: None)
     with pytest.raises(AssertionError, match="expected a RuntimeError"):
         h.expect_raises("x", lambda: None, error=RuntimeError)
+
+
+def test_compact_frames_are_smaller_pngs():
+    fig, draw = _figure()
+    draw(slope=2.0)
+    full, compact = h._render_png(fig), h._render_png(fig, compact=True)
+    assert compact[:4] == b"\x89PNG" and len(compact) < 0.6 * len(full)
+
+
+def test_compact_frames_keep_every_book_colour():
+    import io
+
+    from PIL import Image
+
+    fig, ax = plt.subplots()
+    x = np.linspace(0, 10, 200)
+    for k, color in enumerate(h.BOOK_COLORS):
+        ax.plot(x, np.sin(x + k), color=color, lw=1.2)
+    pixels = np.asarray(Image.open(io.BytesIO(h._render_png(fig, compact=True))).convert("RGB")).reshape(-1, 3)
+    for color in h.BOOK_COLORS:
+        rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
+        assert (np.abs(pixels.astype(int) - rgb).sum(axis=1) < 12).sum() > 100, f"{color} lost in quantization"
+    plt.close(fig)
