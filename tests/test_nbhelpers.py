@@ -193,3 +193,19 @@ def test_compact_frames_keep_every_book_colour():
         rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(pixels.astype(int) - rgb).sum(axis=1) < 12).sum() > 100, f"{color} lost in quantization"
     plt.close(fig)
+
+
+def test_website_build_switches_sliders_to_static(monkeypatch):
+    import importlib.util
+
+    from conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("static_widgets", ROOT / "book/_ext/static_widgets.py")
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    assert extension.STATIC_WIDGETS_ENV == h.STATIC_WIDGETS_ENV
+    monkeypatch.delenv(h.STATIC_WIDGETS_ENV, raising=False)
+    extension.setup(app=None)
+    import os
+
+    assert os.environ[h.STATIC_WIDGETS_ENV] == "1"
