@@ -69,7 +69,8 @@ def test_chapter_anatomy(path):
     assert f"({COLAB}/blob/main/lessons/{path.name})" in first, "Colab badge for the lesson"
     assert f"({COLAB}/blob/main/solutions/{path.name})" in first, "Colab badge for the full chapter"
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code"
+                     and sync.GENERATED_TAG not in c.metadata.get("tags", []))
     for heading in ("## Summary", "## References"):
         assert heading in markdown
     assert "{bibliography}" in markdown and "{cite" in markdown
