@@ -130,7 +130,7 @@ def test_chapter_page_in_an_offline_browser(browser, path):
     assert "$$" not in text and "\\frac" not in text
     # every slider figure is there, with its image loaded
     sliders = browser.find_elements("css selector", ".static-slider")
-    assert len(sliders) >= 2
+    assert len(sliders) >= 1
     for slider in sliders:
         image = slider.find_element("css selector", "img")
         assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", image)
