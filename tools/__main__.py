@@ -1,12 +1,54 @@
 """Command line: ``python -m tools sync | check | to-notebook SCRIPT NOTEBOOK | to-script NOTEBOOK SCRIPT``."""
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
-import nbformat
+from . import sync
 
-from . import scripts, sync
+# Scripts are jupytext's percent format without a YAML header: `# %%` starts a code cell, `# %% [markdown]` a
+# markdown cell of `# `-prefixed lines, and a cell's metadata (tags, nbgrader, ...) follows on its `# %%` line.
+SCRIPT_FORMAT = "py:percent"
+NEW_NOTEBOOK_METADATA = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                         "language_info": {"name": "python"}}
+
+
+def notebook_to_script(nb):
+    """The percent-format text of ``nb``: every cell's source, type and metadata; no notebook metadata."""
+    import jupytext
+
+    nb = copy.deepcopy(nb)
+    nb.metadata = {"jupytext": {"notebook_metadata_filter": "-all"}}
+    return jupytext.writes(nb, fmt=SCRIPT_FORMAT)
+
+
+def script_to_notebook(text, existing=None):
+    """A notebook from percent-format ``text``. Given the ``existing`` notebook the script was made from, cells
+    that match one of its cells (same type and source, or an edited cell in the same place) keep that cell's id,
+    and the notebook keeps its metadata: converting back and forth changes only what was edited."""
+    import jupytext
+    from jupytext.combine import combine_inputs_with_outputs
+    from nbformat.corpus.words import generate_corpus_id
+
+    nb = jupytext.reads(text, fmt=SCRIPT_FORMAT)
+    if existing is None:
+        nb.metadata = copy.deepcopy(NEW_NOTEBOOK_METADATA)
+        return nb
+    merged = combine_inputs_with_outputs(nb, copy.deepcopy(existing), fmt=SCRIPT_FORMAT)
+    merged.metadata = copy.deepcopy(existing.metadata)
+    merged.nbformat_minor = max(merged.nbformat_minor, 5)  # cell ids need 4.5; an older notebook gets them now
+    for cell in merged.cells:
+        cell.setdefault("id", generate_corpus_id())
+    return merged
+
+
+def read_text(path):
+    """The text of the file at ``path``; a ValueError with a one-line message if there is none to read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a UTF-8 text file") from None
 
 
 def main(argv=None):
@@ -38,12 +80,16 @@ def main(argv=None):
                 return 1
             print("all generated cells and lessons are current")
         elif args.command == "to-notebook":
-            nb = scripts.script_to_notebook(args.script.read_text())
-            args.notebook.write_text(sync.dumps(nb))
-        else:
-            args.script.write_text(scripts.notebook_to_script(nbformat.read(str(args.notebook), as_version=4)))
+            text = read_text(args.script)
+            existing = sync.read_notebook(args.notebook) if args.notebook.exists() else None
+            args.notebook.write_text(sync.dumps(script_to_notebook(text, existing)), encoding="utf-8")
+        elif args.command == "to-script":
+            args.script.write_text(notebook_to_script(sync.read_notebook(args.notebook)), encoding="utf-8")
     except ValueError as err:  # NotebookError included: a clear one-line message, no traceback
         print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a missing, unreadable or unwritable file or folder
+        print(f"error: {err.filename or ''}{': ' if err.filename else ''}{err.strerror or err}", file=sys.stderr)
         return 2
     return 0
 
