@@ -1,5 +1,6 @@
 """Unit tests of the shared notebook helpers in tools/nbhelpers.py."""
 
+import json
 import re
 
 import matplotlib
@@ -14,6 +15,18 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 from tools import nbhelpers as h  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_switches(monkeypatch):
+    """Every test starts with the slider and bench switches unset, whatever the caller's environment.
+
+    Set and then delete through monkeypatch, so that the original state (unset or not) is restored
+    after the test even if the code under test writes os.environ directly.
+    """
+    for name in (h.STATIC_WIDGETS_ENV, h.BENCH_ENV):
+        monkeypatch.setenv(name, "0")
+        monkeypatch.delenv(name)
 
 
 def test_compare_passes_equal_and_fails_different(capsys):
@@ -152,10 +165,143 @@ def test_slider_figure_rejects_bad_specifications(kwargs, message):
         h.slider_figure(draw, fig, "alt", **kwargs)
 
 
-def test_time_slider_callback_measures_milliseconds():
+@pytest.mark.parametrize("value, static", [(None, False), ("0", False), ("1", True)])
+def test_static_switch_values(monkeypatch, value, static):
+    if value is not None:
+        monkeypatch.setenv(h.STATIC_WIDGETS_ENV, value)
+    assert h.static_widgets_enabled() is static
+
+
+@pytest.mark.parametrize("value", ["", "true", "false", "yes", "2", " 1", "1 "])
+def test_static_switch_rejects_other_values(monkeypatch, value):
+    monkeypatch.setenv(h.STATIC_WIDGETS_ENV, value)
+    message = rf'DEEPTRAIN_STATIC_WIDGETS must be unset, "0" \(live widgets\) or "1" \(static HTML\), got {re.escape(repr(value))}'
+    with pytest.raises(ValueError, match=message):
+        h.static_widgets_enabled()
     fig, draw = _figure()
-    ms = h.time_slider_callback(draw, fig, slope=2.0)
-    assert 0 < ms < 2000
+    with pytest.raises(ValueError, match="DEEPTRAIN_STATIC_WIDGETS must be"):
+        h.slider_figure(draw, fig, "a line", slope=([0.5, 1.0], 1.0))
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_slider_figure_refuses_more_than_40_frames(monkeypatch, static):
+    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    if static:
+        monkeypatch.setenv(h.STATIC_WIDGETS_ENV, "1")
+    fig, draw = _figure()
+    with pytest.raises(ValueError, match=r"41 frames asked for \(41 \(slope\) values\); at most 40"):
+        h.slider_figure(draw, fig, "a line", slope=(list(range(41)), 0))
+    with pytest.raises(ValueError, match=r"42 frames asked for \(7 \(slope\) x 2 \(offset\) x 3 \(extra\) values\)"):
+        h.slider_figure(lambda **kw: draw(kw["slope"], kw["offset"]), fig, "a line", slope=(list(range(7)), 0),
+                        offset=(["a", "b"], "a"), extra=([1, 2, 3], 1))
+    h.slider_figure(draw, fig, "a line", slope=(list(range(8)), 0), offset=(["a", "b", "c", "d", "e"], "a"))
+
+
+def _live_slider(monkeypatch, **sliders):
+    """A live slider figure whose draw calls are counted; returns (sliders, image widget, calls)."""
+    shown, calls = [], []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig, draw = _figure()
+
+    def counted(**values):
+        calls.append(values)
+        draw(**values)
+
+    h.slider_figure(counted, fig, "a line", **sliders)
+    *controls, image = shown[0].children
+    return controls, image, calls
+
+
+def test_live_slider_answers_a_seen_value_from_its_cache(monkeypatch):
+    (slope, offset), image, calls = _live_slider(monkeypatch, slope=([0.5, 1.0, 2.0], 1.0), offset=(["a", "b"], "a"))
+    assert calls == [{"slope": 1.0, "offset": "a"}]
+    first = image.value
+    slope.value = 2.0
+    assert len(calls) == 2 and image.value != first
+    second = image.value
+    slope.value = 1.0  # back to the first frame: no drawing
+    assert len(calls) == 2 and image.value == first
+    offset.value = "b"
+    assert calls[-1] == {"slope": 1.0, "offset": "b"} and len(calls) == 3
+    offset.value = "a"
+    slope.value = 2.0
+    assert len(calls) == 3 and image.value == second
+
+
+def test_bench_mode_records_every_frame_of_a_live_slider(monkeypatch, tmp_path):
+    records = tmp_path / "bench.jsonl"
+    monkeypatch.setenv(h.BENCH_ENV, str(records))
+    (slope, offset), image, calls = _live_slider(monkeypatch, slope=([0.5, 1.0, 2.0], 1.0), offset=(["a", "b"], "b"))
+    [record] = [json.loads(line) for line in records.read_text().splitlines()]
+    assert record["kind"] == "slider" and record["figure"] == "counted"
+    assert record["sliders"] == ["slope", "offset"] and record["frames"] == 6
+    assert len(record["ms"]) == len(record["png_bytes"]) == 6 and min(record["png_bytes"]) > 0
+    assert record["bench_seconds"] >= 0
+    drawn = [(c["slope"], c["offset"]) for c in calls]
+    assert sorted(set(drawn)) == sorted((s, o) for s in [0.5, 1.0, 2.0] for o in "ab")
+    assert drawn[-1] == (1.0, "b"), "the figure is left showing the initial values"
+    before = len(calls)
+    slope.value, offset.value = 0.5, "a"  # every frame was drawn by the bench: moves cost nothing
+    assert len(calls) == before and image.value[:4] == b"\x89PNG"
+
+
+def test_static_slider_does_not_bench(monkeypatch, tmp_path):
+    records = tmp_path / "bench.jsonl"
+    monkeypatch.setenv(h.BENCH_ENV, str(records))
+    monkeypatch.setenv(h.STATIC_WIDGETS_ENV, "1")
+    monkeypatch.setattr("IPython.display.display", lambda obj: None)
+    fig, draw = _figure()
+    h.slider_figure(draw, fig, "a line", slope=([0.5, 1.0], 1.0))
+    assert not records.exists()
+
+
+def test_benchmark_layer_does_nothing_in_a_normal_run(capsys):
+    def never():
+        raise AssertionError("called outside a bench run")
+
+    assert h.benchmark_layer("relu", never, never) is None
+    assert capsys.readouterr() == ("", "")
+
+
+def test_benchmark_layer_records_in_a_bench_run(monkeypatch, tmp_path, capsys):
+    records = tmp_path / "bench.jsonl"
+    monkeypatch.setenv(h.BENCH_ENV, str(records))
+    threads = torch.get_num_threads()
+    seen = {"numpy": [], "torch": []}
+    x = np.linspace(-1, 1, 64)
+    x_t = torch.tensor(x, requires_grad=True)
+
+    def numpy_fn():
+        seen["numpy"].append(torch.get_num_threads())
+        return np.maximum(x, 0), (x > 0) * 1.0
+
+    def torch_fn():
+        seen["torch"].append(torch.get_num_threads())
+        torch.relu(x_t).sum().backward()
+
+    assert h.benchmark_layer("relu, 64", numpy_fn, torch_fn, repeat=4) is None
+    [record] = [json.loads(line) for line in records.read_text().splitlines()]
+    assert record["kind"] == "layer" and record["name"] == "relu, 64" and record["repeat"] == 4
+    assert len(record["numpy_runs_ms"]) == len(record["torch_runs_ms"]) == 4
+    assert record["numpy_ms"] == pytest.approx(float(np.median(record["numpy_runs_ms"])))
+    assert record["ratio"] == pytest.approx(record["numpy_ms"] / record["torch_ms"])
+    assert seen == {"numpy": [1] * 5, "torch": [1] * 5}, "one warm-up call each, then 4, all on one thread"
+    assert torch.get_num_threads() == threads, "the thread setting is restored"
+    assert "relu, 64: NumPy" in capsys.readouterr().out
+
+
+def test_limit_threads(monkeypatch):
+    import sys
+
+    threads = torch.get_num_threads()
+    try:
+        h.limit_threads(1)
+        assert torch.get_num_threads() == 1
+        monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # as if scikit-learn were not installed
+        h.limit_threads(2)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_expect_raises(capsys):

@@ -64,6 +64,11 @@ def main(argv=None):
     to_py = sub.add_parser("to-script", help="notebook -> percent-format script")
     to_py.add_argument("notebook", type=Path)
     to_py.add_argument("script", type=Path)
+    bench = sub.add_parser("bench", help="run the chapters with live widgets; write a table of run times, "
+                                          "slider first-visit latencies and NumPy/torch layer speed")
+    bench.add_argument("--chapters", nargs="+", metavar="NN", help="only these chapters, e.g. --chapters 01 06")
+    bench.add_argument("--out", type=Path, help="folder for bench.md and bench.json (default: _build)")
+    bench.add_argument("--root", type=Path, default=sync.ROOT, help="the book's folder (default: this one)")
     args = parser.parse_args(argv)
     try:
         if args.command == "sync":
@@ -79,6 +84,10 @@ def main(argv=None):
                 print("run `python -m tools sync` and commit the result")
                 return 1
             print("all generated cells and lessons are current")
+        elif args.command == "bench":
+            from . import bench as bench_module
+
+            return bench_module.run(args.root, args.chapters, args.out)
         elif args.command == "to-notebook":
             text = read_text(args.script)
             existing = sync.read_notebook(args.notebook) if args.notebook.exists() else None

@@ -24,8 +24,16 @@ import numpy as np
 # Okabe & Ito's palette: distinguishable under the common forms of colour blindness.
 BOOK_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
-# Set by the website build (book/_ext/static_widgets.py), so that sliders become static HTML there.
+# Set to "1" by the website build (book/_ext/static_widgets.py), so that sliders become static HTML
+# there; unset or "0" means live widgets. See static_widgets_enabled.
 STATIC_WIDGETS_ENV = "DEEPTRAIN_STATIC_WIDGETS"
+
+# Set by `python -m tools bench` to the path of a JSON-lines file: slider_figure and benchmark_layer
+# then measure and append one record each. Unset in normal runs, where they measure nothing.
+BENCH_ENV = "DEEPTRAIN_BENCH"
+
+# The website embeds every frame of a slider figure, so their number per figure is capped.
+MAX_SLIDER_FRAMES = 40
 
 
 def use_book_style():
@@ -52,6 +60,23 @@ def seed_everything(seed=0):
 
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
+
+
+def limit_threads(n=1):
+    """Pin torch and the BLAS/OpenMP thread pools that NumPy uses to ``n`` threads.
+
+    The chapters' arrays are small: on a many-core machine extra threads mostly wait on each other.
+    The BLAS pools are limited through threadpoolctl (it comes with scikit-learn) when it is
+    installed; without it only torch is pinned.
+    """
+    import torch
+
+    torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(n)
 
 
 def to_numpy(value):
@@ -127,6 +152,57 @@ def time_call(fn, repeat=7, number=1):
             fn()
         times.append((time.perf_counter() - start) / number)
     return 1e3 * float(np.median(times))
+
+
+def _bench_record(record):
+    """Append ``record`` as one JSON line to the file named by ``DEEPTRAIN_BENCH`` (bench runs only)."""
+    with open(os.environ[BENCH_ENV], "a", encoding="utf-8") as out:
+        out.write(json.dumps(record) + "\n")
+
+
+def benchmark_layer(name, numpy_fn, torch_fn, repeat=15):
+    """Time a NumPy layer against torch's for ``python -m tools bench``; does nothing otherwise.
+
+    ``numpy_fn`` and ``torch_fn`` take no arguments and each run one forward and one backward pass.
+    In a normal run this returns at once without calling them. In a bench run (``DEEPTRAIN_BENCH``
+    set) both run single-threaded (torch and BLAS pinned to one thread, restored afterwards), once
+    to warm up and then ``repeat`` times each, interleaved so that both see the same machine load;
+    the medians and their ratio go to the bench's table. Returns None.
+    """
+    if not os.environ.get(BENCH_ENV):
+        return None
+    import contextlib
+
+    import torch
+
+    began = time.perf_counter()
+    torch_threads = torch.get_num_threads()  # before threadpoolctl, which also limits torch's OpenMP pool
+    try:
+        from threadpoolctl import threadpool_limits
+        blas_limit = threadpool_limits(1)
+    except ImportError:
+        blas_limit = contextlib.nullcontext()
+    torch.set_num_threads(1)
+    times = {"numpy": [], "torch": []}
+    try:
+        with blas_limit:
+            numpy_fn()
+            torch_fn()
+            for k in range(repeat):
+                pair = [("numpy", numpy_fn), ("torch", torch_fn)]
+                for key, fn in pair if k % 2 == 0 else pair[::-1]:
+                    start = time.perf_counter()
+                    fn()
+                    times[key].append(1e3 * (time.perf_counter() - start))
+    finally:
+        torch.set_num_threads(torch_threads)
+    numpy_ms, torch_ms = float(np.median(times["numpy"])), float(np.median(times["torch"]))
+    _bench_record({"kind": "layer", "name": name, "repeat": repeat, "threads": 1,
+                   "numpy_ms": numpy_ms, "torch_ms": torch_ms, "ratio": numpy_ms / torch_ms,
+                   "numpy_runs_ms": times["numpy"], "torch_runs_ms": times["torch"],
+                   "bench_seconds": time.perf_counter() - began})
+    print(f"{name}: NumPy {numpy_ms:.3g} ms, torch {torch_ms:.3g} ms (one thread, median of {repeat})")
+    return None
 
 
 def expect_raises(message_part, fn, *args, error=ValueError, **kwargs):
@@ -207,18 +283,26 @@ def load_wine_data(seed=0, test_fraction=0.3):
 
 
 def _render_png(fig, compact=False):
-    """The figure as PNG bytes; ``compact`` quantizes to 128 colours: about a third of the size for line plots."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    if not compact:
-        return buffer.getvalue()
+    """The figure as PNG bytes, at the figure's dpi.
+
+    The figure is drawn once on an Agg canvas and encoded by Pillow. (``savefig`` costs about twice as
+    much: after ``tight_layout`` it lays the figure out in a discarded pass before the real one.)
+    ``compact`` quantizes to 128 colours, about a third of the size for line plots: the website's
+    frames. Otherwise the PNG is compressed lightly, which is fastest: a live slider's frame travels
+    only to the browser.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    buffer.seek(0)
-    image = Image.open(buffer).convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT,
-                                                       dither=Image.Dither.NONE)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    image = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    if compact:
+        image = image.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        image.save(out, format="PNG", optimize=True)
+    else:
+        image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 
@@ -256,17 +340,55 @@ def _format_value(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def static_widgets_enabled():
+    """Whether sliders are drawn as static HTML: ``DEEPTRAIN_STATIC_WIDGETS`` is "1".
+
+    Unset or "0" means live widgets; any other value raises ValueError, so that a typo (or a value
+    such as "false") does not silently select the mode it seems to deny.
+    """
+    value = os.environ.get(STATIC_WIDGETS_ENV)
+    if value is None or value == "0":
+        return False
+    if value == "1":
+        return True
+    raise ValueError(f"{STATIC_WIDGETS_ENV} must be unset, \"0\" (live widgets) or \"1\" (static HTML), "
+                     f"got {value!r}")
+
+
+def _bench_slider(draw, fig, names, grids, initial, frames):
+    """Bench runs: draw and render every combination once (a first visit's cost) and record the times.
+
+    The PNGs go into ``frames``, the live slider's cache; the figure is left showing ``initial``.
+    """
+    began = time.perf_counter()
+    times, sizes = [], []
+    for combo in itertools.product(*[range(len(g)) for g in grids]):
+        start = time.perf_counter()
+        draw(**{n: g[i] for n, g, i in zip(names, grids, combo)})
+        png = _render_png(fig)
+        times.append(1e3 * (time.perf_counter() - start))
+        frames[combo] = png
+        sizes.append(len(png))
+    draw(**initial)
+    _bench_record({"kind": "slider", "figure": getattr(draw, "__name__", "draw"), "sliders": names,
+                   "frames": len(times), "ms": times, "png_bytes": sizes,
+                   "bench_seconds": time.perf_counter() - began})
+
+
 def slider_figure(draw, fig, alt, **sliders):
     """Show ``fig`` with one slider per keyword; moving a slider calls ``draw(**values)`` and redraws.
 
     Each keyword is ``name=(values, initial)``: the list of values the slider steps through and
     the one shown first. ``draw`` updates ``fig`` in place (reuse its artists: it should be fast).
-    ``alt`` says in words what the figure shows; it is the image's alt text.
+    ``alt`` says in words what the figure shows; it is the image's alt text. At most 40 frames (the
+    product of the sliders' lengths) per figure: more raise ValueError.
 
-    In Jupyter and Colab this builds live ipywidgets (7.7 and 8 alike). When the website is built,
-    the environment variable ``DEEPTRAIN_STATIC_WIDGETS`` is set and the same call instead draws every
-    combination once and emits plain HTML whose sliders swap the pre-rendered images: it moves
-    without a kernel and needs no widget JavaScript.
+    In Jupyter and Colab this builds live ipywidgets (7.7 and 8 alike); each combination is drawn
+    the first time it is shown and kept, so moving back to it costs nothing. When the website is
+    built, the environment variable ``DEEPTRAIN_STATIC_WIDGETS`` is "1" and the same call instead draws
+    every combination once and emits plain HTML whose sliders swap the pre-rendered images: it moves
+    without a kernel and needs no widget JavaScript. Under ``python -m tools bench`` the live path also
+    times every combination once.
     """
     from IPython.display import HTML, display
     import matplotlib.pyplot as plt
@@ -285,8 +407,16 @@ def slider_figure(draw, fig, alt, **sliders):
             raise ValueError(f"slider {name!r}: initial value {start!r} is not one of its values {values}")
         grids.append(values)
         initial[name] = start
+    count = 1
+    for values in grids:
+        count *= len(values)
+    if count > MAX_SLIDER_FRAMES:
+        sizes = " x ".join(f"{len(g)} ({n})" for n, g in zip(names, grids))
+        raise ValueError(f"slider_figure: {count} frames asked for ({sizes} values); at most {MAX_SLIDER_FRAMES} "
+                         "per figure, because the website embeds every frame. Use fewer values.")
+    static = static_widgets_enabled()
     plt.close(fig)  # the figure is shown through the slider, not a second time by the inline backend
-    if os.environ.get(STATIC_WIDGETS_ENV):
+    if static:
         display(HTML(_static_slider_html(draw, fig, names, grids, initial, alt)))
         draw(**initial)
         return
@@ -298,22 +428,18 @@ def slider_figure(draw, fig, alt, **sliders):
                                         layout=widgets.Layout(width="28em"))
                 for n, g in zip(names, grids)]
     image = widgets.Image(format="png")
+    frames = {}  # (index of each slider's value) -> PNG: each combination is drawn once
 
     def update(_change=None):
-        draw(**{c.description: c.value for c in controls})
-        image.value = _render_png(fig)
+        key = tuple(c.index for c in controls)
+        if key not in frames:
+            draw(**{n: c.value for n, c in zip(names, controls)})
+            frames[key] = _render_png(fig)
+        image.value = frames[key]
 
     for control in controls:
         control.observe(update, names="value")
     update()
+    if os.environ.get(BENCH_ENV):
+        _bench_slider(draw, fig, names, grids, initial, frames)
     display(widgets.VBox(controls + [image]))
-
-
-def time_slider_callback(draw, fig, **values):
-    """Milliseconds that one slider move costs: ``draw(**values)`` plus rendering the PNG shown.
-
-    The fastest of seven runs: the callback's own cost, not the noise of a machine that is busy with
-    something else (on an idle machine the median is within a few percent of it).
-    """
-    _render_png(fig)
-    return min(time_call(lambda: (draw(**values), _render_png(fig)), repeat=1) for _ in range(7))
