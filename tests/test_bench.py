@@ -1,12 +1,13 @@
 """``python -m tools bench`` on a tiny fixture chapter: what the table and the JSON say, never how fast."""
 
 import json
+import os
 import shutil
 
 import nbformat
 import pytest
-
 from conftest import ROOT
+
 from tools import bench
 from tools.__main__ import main
 from tools.nbhelpers import BENCH_ENV, STATIC_WIDGETS_ENV
@@ -34,7 +35,7 @@ def test_bench_runs_a_chapter_and_writes_the_table(tmp_path, monkeypatch, capsys
     assert "| 01 | slider `draw_line` (slope, offset) | 6 frames |" in table
     assert "| 01 | layer relu 256 | 3 runs | NumPy " in table
     assert "FAILED" not in table
-    assert f"{__import__('os').cpu_count()} CPUs" in table
+    assert f"{os.cpu_count()} CPUs" in table
 
     report = json.loads((tmp_path / "bench.json").read_text())
     assert report["machine"]["cpus"] and report["slider_target_ms"] == {"median": 100.0, "p95": 200.0}
@@ -75,17 +76,14 @@ def test_chapter_selection(tmp_path):
     for name in ("01_a.ipynb", "02_b.ipynb", "06_c.ipynb", "notes.ipynb"):
         (tmp_path / "solutions").mkdir(exist_ok=True)
         (tmp_path / "solutions" / name).write_text("{}")
-    names = lambda paths: [p.name for p in paths]  # noqa: E731
-    assert names(bench.chapter_paths(tmp_path)) == ["01_a.ipynb", "02_b.ipynb", "06_c.ipynb"]
-    assert names(bench.chapter_paths(tmp_path, ["06", "1"])) == ["06_c.ipynb", "01_a.ipynb"]
+    assert [p.name for p in bench.chapter_paths(tmp_path)] == ["01_a.ipynb", "02_b.ipynb", "06_c.ipynb"]
+    assert [p.name for p in bench.chapter_paths(tmp_path, ["06", "1"])] == ["06_c.ipynb", "01_a.ipynb"]
 
 
 def test_kernel_env_is_live_and_leaves_this_process_alone(monkeypatch, tmp_path):
     monkeypatch.setenv(STATIC_WIDGETS_ENV, "1")
     env = bench.kernel_env(tmp_path / "r.jsonl")
     assert STATIC_WIDGETS_ENV not in env and env[BENCH_ENV] == str(tmp_path / "r.jsonl")
-    import os
-
     assert os.environ[STATIC_WIDGETS_ENV] == "1" and BENCH_ENV not in os.environ
 
 

@@ -35,7 +35,7 @@ from .nbhelpers import BENCH_ENV, STATIC_WIDGETS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_ARROW = re.compile(r"^-+>\s*\d+\s(.*)$", re.M)
+_ARROW = re.compile(r"^-+>\s*\d+\s(.*)$", re.MULTILINE)
 SLIDER_TARGET_MS = {"median": 100.0, "p95": 200.0}  # first visit of a slider value, on the 2-core CI machine
 CELL_TIMEOUT = 600
 
@@ -95,7 +95,7 @@ def run_chapter(path, timeout=CELL_TIMEOUT):
         start = time.perf_counter()
         try:
             client.execute(env=kernel_env(records_path))
-        except Exception as err:  # a failing chapter is reported in the table; the others still run
+        except Exception as err:  # noqa: BLE001 -- a failing chapter is reported in the table; the others still run
             error = _error_summary(nb, err)
         seconds = time.perf_counter() - start
         lines = records_path.read_text(encoding="utf-8").splitlines() if records_path.exists() else []
@@ -156,13 +156,13 @@ def markdown_table(results, info):
     lines = [
         "# Bench",
         "",
-        f"{info['date']}; {info['cpus']} CPUs ({info['cpu']}); {info['platform']}; Python {info['python']}; "
-        f"{versions}.",
+        (f"{info['date']}; {info['cpus']} CPUs ({info['cpu']}); {info['platform']}; Python {info['python']}; "
+         f"{versions}."),
         "",
-        "Run time: executing the chapter alone with live widgets, kernel start included, the bench's own "
-        "measurements excluded. Slider: first visit of every value combination (draw + PNG), median and 95th "
-        f"percentile; target median <= {SLIDER_TARGET_MS['median']:.0f} ms, p95 <= {SLIDER_TARGET_MS['p95']:.0f} ms. "
-        "Layer: forward + backward, NumPy's median time over torch's, both on one thread.",
+        ("Run time: executing the chapter alone with live widgets, kernel start included, the bench's own "
+         "measurements excluded. Slider: first visit of every value combination (draw + PNG), median and 95th "
+         f"percentile; target median <= {SLIDER_TARGET_MS['median']:.0f} ms, p95 <= {SLIDER_TARGET_MS['p95']:.0f} ms. "
+         "Layer: forward + backward, NumPy's median time over torch's, both on one thread."),
         "",
         "| chapter | item | n | median | p95 | NumPy / torch | note |",
         "| --- | --- | --- | --- | --- | --- | --- |",

@@ -170,7 +170,7 @@ def benchmark_layer(name, numpy_fn, torch_fn, repeat=15):
     the medians and their ratio go to the bench's table. Returns None.
     """
     if not os.environ.get(BENCH_ENV):
-        return None
+        return
     import contextlib
 
     import torch
@@ -202,7 +202,6 @@ def benchmark_layer(name, numpy_fn, torch_fn, repeat=15):
                    "numpy_runs_ms": times["numpy"], "torch_runs_ms": times["torch"],
                    "bench_seconds": time.perf_counter() - began})
     print(f"{name}: NumPy {numpy_ms:.3g} ms, torch {torch_ms:.3g} ms (one thread, median of {repeat})")
-    return None
 
 
 def expect_raises(message_part, fn, *args, error=ValueError, **kwargs):
