@@ -1,4 +1,4 @@
-"""Unit tests of tools/sync.py and tools/scripts.py on small fixture books built in a temporary folder."""
+"""Unit tests of tools/sync.py on small fixture books built in a temporary folder."""
 
 import json
 import shutil
@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from tools import scripts, sync
+from tools import sync
 
 HELPERS = '''"""Fixture helper module."""
 import math
@@ -37,6 +37,7 @@ def make_book(tmp_path, chapters, helpers=HELPERS):
     (tmp_path / "tools").mkdir()
     (tmp_path / "tools" / "nbhelpers.py").write_text(helpers)
     (tmp_path / "solutions").mkdir()
+    shutil.copy(ROOT / "references.bib", tmp_path / "references.bib")
     for name, cells in chapters.items():
         nb = nbformat.v4.new_notebook()
         for kind, source in cells:
@@ -122,7 +123,11 @@ def test_lesson_replaces_answers_and_hidden_tests(tmp_path):
     exec(stub.source, namespace)
     with pytest.raises(NotImplementedError, match="Exercise 01.1"):
         namespace["triple"](1)
-    assert all("nbgrader" not in c.metadata for c in lesson)
+    # a valid nbgrader release: the answer cell and the emptied grade cell keep their metadata
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in lesson if "nbgrader" in c.metadata]
+    assert ids == ["generated_helpers", "ex01_1_solution", "ex01_1_tests", "ex01_2_answer"]
+    tests = next(c for c in lesson if c.metadata.get("nbgrader", {}).get("grade_id") == "ex01_1_tests")
+    assert tests.metadata["editable"] is False and tests.metadata["nbgrader"]["locked"]
 
 
 def test_solution_gets_nbgrader_metadata_and_collapsed_answers(tmp_path):
@@ -134,7 +139,7 @@ def test_solution_gets_nbgrader_metadata_and_collapsed_answers(tmp_path):
     written = next(c for c in sol if c.source.startswith(":::{admonition} Answer"))
     assert answer.metadata.nbgrader == {"grade": False, "solution": True, "locked": False,
                                         "grade_id": "ex01_1_solution", "schema_version": 3}
-    assert tests.metadata.nbgrader["grade"] and tests.metadata.nbgrader["points"] == 1
+    assert tests.metadata.nbgrader["grade"] and tests.metadata.nbgrader["points"] == 2
     assert tests.metadata.nbgrader["locked"] and not tests.metadata.nbgrader["solution"]
     assert written.metadata.nbgrader["grade_id"] == "ex01_2_answer" and written.metadata.nbgrader["solution"]
     assert "hide-input" in answer.metadata.tags and "hide-input" in tests.metadata.tags
@@ -187,8 +192,10 @@ def test_outputs_are_stripped(tmp_path):
     ("# Exercise 01.1 and Exercise 01.2\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n", "several exercises"),
     ("# Exercise 01.1\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n### BEGIN HIDDEN TESTS\n"
      "assert x\n### END HIDDEN TESTS\n", "separate cells"),
-    ("#@save\n# Exercise 01.1\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n",
-     "must not hold an exercise's answer"),
+    ("#@save\n# Exercise 01.1\n### BEGIN HIDDEN TESTS\nassert True\n### END HIDDEN TESTS\n",
+     "must not hold hidden tests"),
+    ("# Exercise 02.1\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n",
+     "does not belong to chapter 03"),
     ("#@save\nprint('side effect')\n", "only imports, definitions and assignments"),
     ("def broken(:\n    pass\n", "does not parse"),
 ])
@@ -202,7 +209,9 @@ def test_malformed_cells_give_a_clear_error_naming_notebook_and_cell(tmp_path, s
 
 @pytest.mark.parametrize("source, message", [
     ("### BEGIN SOLUTION\nan answer\n### END SOLUTION", "in a markdown cell"),
-    (":::{admonition} Answer to Exercise 01.2\nno dropdown class\n:::", ":class: dropdown"),
+    (":::{admonition} Answer to Exercise 03.2\nno dropdown class\n:::", ":class: dropdown"),
+    (":::{admonition} Answer to Exercise 01.2\n:class: dropdown\ntext\n:::", "does not belong to chapter 03"),
+    (":::{admonition} Answer to Exercise 03.2\n:class: dropdown\nnever closed", "never closed"),
 ])
 def test_malformed_written_answers(tmp_path, source, message):
     book = make_book(tmp_path, {"03_bad.ipynb": [("code", "import numpy"), ("markdown", source)]})
@@ -235,9 +244,15 @@ def test_redefining_what_a_helper_needs_is_refused(tmp_path):
         sync.sync_book(book)
 
 
-def test_later_export_replaces_helper_of_the_same_name(tmp_path):
+def test_an_export_may_replace_a_helper_only_when_it_says_so(tmp_path):
     helpers = HELPERS + "\n\ndef double(x):\n    return 'helper version'\n"
     book = make_book(tmp_path, {"01_one.ipynb": CHAPTER_ONE, "02_two.ipynb": CHAPTER_TWO}, helpers=helpers)
+    with pytest.raises(sync.NotebookError, match="exports 'double', which tools/nbhelpers.py already provides"):
+        sync.sync_book(book)
+    marked = [(k, s.replace("#@save\n", "#@save replaces=double\n")) for k, s in CHAPTER_ONE]
+    shutil.rmtree(tmp_path / "tools")
+    shutil.rmtree(tmp_path / "solutions")
+    book = make_book(tmp_path, {"01_one.ipynb": marked, "02_two.ipynb": CHAPTER_TWO}, helpers=helpers)
     sync.sync_book(book)
     two = generated(book / "solutions/02_two.ipynb")
     assert "helper version" not in two and "return 2 * x" in two
@@ -259,28 +274,6 @@ def test_command_line_sync_check_and_errors(tmp_path):
     result = run("check", "--root", str(book))
     assert result.returncode == 2 and "02_two.ipynb: not a readable notebook" in result.stderr
     assert "Traceback" not in result.stderr
-    script = tmp_path / "bad.py"
-    script.write_text("print('no header')\n")
-    result = subprocess.run([sys.executable, "-m", "tools", "to-notebook", str(script), str(tmp_path / "x.ipynb")],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 2 and "line 1: text before the first '# %%' cell header" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
-def test_percent_script_round_trip():
-    text = ('# %% [markdown]\n# # Title\n#\n# Some *text*.\n\n# %% tags=["hide-input"]\nx = 1\n\n\n'
-            'def f():\n    return x\n\n# %%\nprint(f())\n')
-    nb = scripts.script_to_notebook(text)
-    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
-    assert nb.cells[0].source == "# Title\n\nSome *text*."
-    assert nb.cells[1].metadata.tags == ["hide-input"]
-    again = scripts.script_to_notebook(scripts.notebook_to_script(nb))
-    assert [(c.cell_type, c.source, c.metadata) for c in again.cells] == \
-        [(c.cell_type, c.source, c.metadata) for c in nb.cells]
-    with pytest.raises(ValueError, match="line 1: cannot read the cell header"):
-        scripts.script_to_notebook("# %% nonsense\n")
-    with pytest.raises(ValueError, match="not a '# ' comment"):
-        scripts.script_to_notebook("# %% [markdown]\nplain line\n")
 
 
 def test_written_notebooks_are_valid_nbformat(tmp_path):

@@ -17,7 +17,10 @@ Everything else, code fences and inline code included, is returned unchanged. An
 directive, or an unknown citation key, raises ValueError: nothing raw slips into a lesson unnoticed.
 """
 
+import copy
+import functools
 import html
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -32,9 +35,25 @@ VENUE_FIELDS = ("journal", "booktitle", "howpublished", "school", "institution",
 DOI_PREFIX_RE = re.compile(r"^(https?://(dx\.)?doi\.org/|doi:)", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=None)
+def _text_backend():
+    # pybtex looks its plugins up through importlib.metadata on every render_as call, which costs
+    # tens of milliseconds each; one backend object, reused, avoids it.
+    from pybtex.plugin import find_plugin
+
+    return find_plugin("pybtex.backends", "text")()
+
+
+@functools.lru_cache(maxsize=4096)
 def _latex_text(value):
     """BibTeX field text as plain Unicode: accents decoded, protective braces dropped, spaces collapsed."""
-    return " ".join(Text.from_latex(value).render_as("text").split())
+    return " ".join(Text.from_latex(value).render(_text_backend()).split())
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_bibliography(path, mtime):
+    data = parse_file(path, bib_format="bibtex")
+    return {key: _entry_dict(key, entry) for key, entry in data.entries.items()}
 
 
 def _initials(person):
@@ -83,8 +102,8 @@ def load_bibliography(bib_path):
     "10.x/y") and ``url``; missing fields are empty strings (the year is "n.d."). Editors stand in for
     missing authors.
     """
-    data = parse_file(str(bib_path), bib_format="bibtex")
-    return {key: _entry_dict(key, entry) for key, entry in data.entries.items()}
+    path = os.path.abspath(str(bib_path))
+    return copy.deepcopy(_parsed_bibliography(path, os.stat(path).st_mtime_ns))
 
 
 # ---------------------------------------------------------------- citations

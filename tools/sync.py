@@ -69,12 +69,12 @@ class NotebookError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class BookError(ValueError):
+class BookError(NotebookError):
     """Several notebook errors at once, one per line, so an author fixes them in one pass."""
 
     def __init__(self, errors):
         self.errors = list(errors)
-        super().__init__("\n".join(str(e) for e in self.errors))
+        ValueError.__init__(self, "\n".join(str(e) for e in self.errors))
 
 
 # ---------------------------------------------------------------- names, by scope
