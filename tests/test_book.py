@@ -1,7 +1,10 @@
 """The book as a whole: generated files current, lessons clean, chapters complete and wired into the site."""
 
+import ast
 import json
 import re
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -130,7 +133,7 @@ def test_requirements_keep_colab_compatible_pins():
     assert re.search(r"^jupyter-book>=1\.0\.4,<2$", text, re.M)
     assert not re.search(r"ipywidgets\s*>=\s*8", text), "Colab ships ipywidgets 7.7"
     torch_line = re.search(r"^torch(.*)$", text, re.M).group(1)
-    assert "<=2.13.0" in torch_line or "==2.13.0" in torch_line, "keep pip on the CPU build that lies on disk"
+    assert "<=2.13.0" in torch_line or "==2.13.0" in torch_line, "2.13.0 is the newest torch the book is tested with"
 
 
 def test_ci_runs_the_readme_commands():
@@ -158,3 +161,97 @@ def test_figures_use_colour_blind_safe_colours(path):
     for color in re.findall(r"\b(?:color|c|colors|facecolor|edgecolor)\s*=\s*[\"']([^\"']+)[\"']", code):
         assert color in NEUTRAL_COLORS or re.fullmatch(r"0?\.\d+", color), f"colour {color!r} written by hand; use BOOK_COLORS (Okabe-Ito)"
     assert "use_book_style()" in code
+
+
+# ---------------------------------------------------------------- lessons: faithful, gradable, clean in Colab
+
+MYST_ONLY = re.compile(r"\{cite[a-z:]*\}`|^:{3,}|^```\{|:filter:|\{(eq|numref|ref|doc|term)\}`", re.M)
+
+
+def words(text):
+    """The words of a text, without MyST markup: what a reader reads."""
+    text = re.sub(r"\{cite[a-z:]*\}`[^`]*`", " ", text)
+    text = re.sub(r"^(:{3,}|```)\{?[a-z]*\}?.*$|^:class:.*$|^:filter:.*$", " ", text, flags=re.M)
+    return re.findall(r"[A-Za-z0-9]+", text)
+
+
+def is_subsequence(needle, haystack):
+    it = iter(haystack)
+    return all(any(word == other for other in it) for word in needle)
+
+
+def lines_outside_regions(source):
+    out, inside = [], False
+    for line in source.splitlines():
+        if line.strip() in (sync.BEGIN_SOLUTION, sync.BEGIN_HIDDEN):
+            inside = True
+        elif line.strip() in (sync.END_SOLUTION, sync.END_HIDDEN):
+            inside = False
+        elif not inside:
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_lesson_keeps_every_word_outside_the_answers(path):
+    """Paragraph by paragraph: a lesson holds its solution's text, in order, answers excepted."""
+    solution = nbformat.read(str(path), as_version=4)
+    lesson = nbformat.read(str(ROOT / "lessons" / path.name), as_version=4)
+    assert len(lesson.cells) == len(solution.cells)
+    for index, (theirs, mine) in enumerate(zip(solution.cells, lesson.cells)):
+        assert mine.cell_type == theirs.cell_type and mine.get("id") == theirs.get("id")
+        if theirs.cell_type == "markdown":
+            parts = sync._split_written_answers(path, index, theirs.source)
+            if any(kind == "answer" for kind, _ in parts):
+                assert mine.source.startswith("**Your answer to Exercise"), f"cell {index}"
+            text = "\n\n".join(part for kind, part in parts if kind == "text")
+            for paragraph in re.split(r"\n\s*\n", text):
+                if "{bibliography}" in paragraph:
+                    continue
+                assert is_subsequence(words(paragraph), words(mine.source)), \
+                    f"cell {index}: the lesson lost words of: {paragraph[:200]!r}"
+        else:
+            kept = lines_outside_regions(theirs.source)
+            assert is_subsequence(kept, mine.source.splitlines()), f"cell {index}: code outside the answers changed"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_lesson_is_a_valid_nbgrader_release_that_colab_renders(path):
+    lesson = nbformat.read(str(ROOT / "lessons" / path.name), as_version=4)
+    nbformat.validate(lesson)
+    chapter = path.name[:2]
+    grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in lesson.cells if "nbgrader" in c.metadata]
+    assert len(grade_ids) == len(set(grade_ids)), "grade ids are unique"
+    for index, cell in enumerate(lesson.cells):
+        for exercise in sync.EXERCISE_RE.findall(cell.source):
+            assert exercise.startswith(chapter + "."), f"cell {index} names Exercise {exercise}"
+        grader = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code":
+            ast.parse("\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in cell.source.splitlines()))
+            if grader.get("grade"):
+                assert grader["locked"] and grader["points"] > 0 and "BEGIN HIDDEN" not in cell.source
+            if grader.get("solution"):
+                assert "NotImplementedError(\"Exercise" in cell.source and not grader["locked"]
+        else:
+            assert not MYST_ONLY.search(cell.source), f"cell {index} shows raw MyST in Colab: {cell.source[:200]!r}"
+        tags = cell.metadata.get("tags", [])
+        if sync.GENERATED_TAG in tags or sync.CHECKS_TAG in tags:
+            assert cell.source.startswith("#@title "), "Colab collapses a form cell under its title"
+            assert cell.metadata["cellView"] == "form" and cell.metadata["jupyter"]["source_hidden"] is True
+            assert grader["locked"] and cell.metadata["editable"] is False
+    references = next(c.source for c in lesson.cells if "## References" in c.source).split("## References")[1]
+    listed = re.findall(r"^- .+\(\d{4}\)", references, re.M)
+    cited = set(re.findall(r"\{cite[a-z:]*\}`([^`]+)`", path.read_text()))
+    assert len(listed) == len({k.strip() for group in cited for k in group.split(",")}), \
+        "the lesson's References list every cited work"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_generated_cell_runs_on_its_own(path, tmp_path):
+    nb = nbformat.read(str(path), as_version=4)
+    generated = [c for c in nb.cells if sync.is_generated(c)]
+    assert len(generated) == 1
+    script = tmp_path / "generated.py"
+    script.write_text("import matplotlib\nmatplotlib.use('Agg')\n" + generated[0].source)
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
