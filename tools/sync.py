@@ -11,8 +11,10 @@ Markers (nbgrader's):
 - a markdown cell (or part of one) that starts ``:::{admonition} Answer to Exercise NN.M`` is a
   written answer.
 Every cell with a marker names its exercise with a line such as ``# Exercise 06.2``, so the stub, the
-self-check and the grade share one id. An exercise heading ``### Exercise 06.2: ... (3 points)``
-sets the points of its grade; without it a code exercise is worth 2 points, a written answer 3.
+self-check and the grade share one id. Points: a hidden-test cell's line ``# Exercise 06.2 (4 points)``
+sets its grade's points; a written answer takes them from its exercise's heading,
+``### Exercise 06.3: ... (4 points)`` or ``(derive; 4 points)``. Without them hidden tests are worth
+2 points and a written answer 3.
 
 Other cell conventions:
 - a code cell whose first line is ``#@save`` exports its top-level definitions to later chapters
@@ -52,7 +54,9 @@ BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 EXERCISE_RE = re.compile(r"Exercise\s+(\d\d\.\d+)")
 MARKDOWN_ANSWER_RE = re.compile(r"^:::\{admonition\} Answer to Exercise (\d\d\.\d+)")
 ANSWER_START_RE = re.compile(r"^:::\{admonition\} Answer to Exercise", re.M)
-HEADING_POINTS_RE = re.compile(r"^#{2,4} Exercise (\d\d\.\d+)\b[^\n]*\((\d+(?:\.\d+)?) points?\)[ \t]*$", re.M)
+HEADING_POINTS_RE = re.compile(r"^#{2,4} Exercise (\d\d\.\d+)\b[^\n]*\(([^()\n]*; )?(\d+(?:\.\d+)?) points?\)[ \t]*$",
+                               re.M)
+TESTS_POINTS_RE = re.compile(r"^# Exercise \d\d\.\d+ \((\d+(?:\.\d+)?) points?\)[ \t]*$", re.M)
 CHAPTER_RE = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 DEFAULT_POINTS = {"tests": 2, "answer": 3}
 WRITTEN_PLACEHOLDER = "**Your answer to Exercise {exercise}:** *write it here.*"
@@ -453,12 +457,17 @@ def _collapse(cell, title):
     cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
 
 
+def _number(text):
+    return float(text) if "." in text else int(text)
+
+
 def _points(nb):
+    """Points of the written answers, from their exercises' headings."""
     points = {}
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            for exercise, value in HEADING_POINTS_RE.findall(cell.source):
-                points[exercise] = float(value) if "." in value else int(value)
+            for exercise, _, value in HEADING_POINTS_RE.findall(cell.source):
+                points[exercise] = _number(value)
     return points
 
 
@@ -536,8 +545,9 @@ def normalize_solution(nb, path, generated, available_private=(), chapter=None):
                     raise NotebookError(path, index, f"hidden tests of Exercise {exercise}: {err}") from None
                 cell.source = "\n".join(lines[:start + 1] + [wrapped] + lines[stop:])
                 grade_id = unique(f"ex{exercise.replace('.', '_')}_tests", index)
+                stated = TESTS_POINTS_RE.search(cell.source)
                 cell.metadata["nbgrader"] = _nbgrader(grade_id, True, False, True,
-                                                      points.get(exercise, DEFAULT_POINTS["tests"]))
+                                                      _number(stated.group(1)) if stated else DEFAULT_POINTS["tests"])
                 tags.append("hide-input")
         else:
             for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_HIDDEN, END_HIDDEN):
