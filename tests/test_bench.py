@@ -44,7 +44,7 @@ def test_bench_runs_a_chapter_and_writes_the_table(tmp_path, monkeypatch, capsys
     assert chapter["total_seconds"] >= chapter["run_seconds"] > 0 and chapter["bench_seconds"] > 0
     [slider] = chapter["sliders"]
     assert slider["figure"] == "draw_line" and slider["sliders"] == ["slope", "offset"]
-    assert slider["frames"] == len(slider["ms"]) == 6
+    assert slider["frames"] == len(slider["ms"]) == 6 and slider["median_cpu_ms"] >= 0
     assert min(slider["ms"]) <= slider["median_ms"] <= slider["p95_ms"] <= slider["max_ms"] == max(slider["ms"])
     [layer] = chapter["layers"]
     assert layer["name"] == "relu 256" and layer["repeat"] == 3 and layer["threads"] == 1
@@ -90,19 +90,24 @@ def test_kernel_env_is_live_and_leaves_this_process_alone(monkeypatch, tmp_path)
 def test_summary_and_table_from_records():
     records = [
         {"kind": "slider", "figure": "draw_x", "sliders": ["a"], "frames": 4, "ms": [50.0, 120.0, 90.0, 400.0],
-         "png_bytes": [2048, 2048, 4096, 4096], "bench_seconds": 1.0},
+         "cpu_ms": [40.0, 50.0, 60.0, 70.0], "png_bytes": [2048, 2048, 4096, 4096], "bench_seconds": 1.0},
+        {"kind": "slider", "figure": "draw_y", "sliders": ["b", "c"], "frames": 2, "ms": [20.0, 30.0],
+         "cpu_ms": [20.0, 29.0], "png_bytes": [1024, 1024], "bench_seconds": 0.1},
         {"kind": "layer", "name": "relu", "repeat": 2, "threads": 1, "numpy_ms": 3.0, "torch_ms": 1.5, "ratio": 2.0,
          "numpy_runs_ms": [3.0, 3.0], "torch_runs_ms": [1.5, 1.5], "bench_seconds": 0.5},
     ]
     result = bench.summarize("04_x.ipynb", 10.0, records)
-    assert result["run_seconds"] == 8.5 and result["bench_seconds"] == 1.5
-    [slider] = result["sliders"]
+    assert result["run_seconds"] == pytest.approx(8.4) and result["bench_seconds"] == pytest.approx(1.6)
+    slider = result["sliders"][0]
     assert slider["median_ms"] == 105.0 and slider["max_ms"] == 400.0 and slider["median_png_kib"] == 3.0
+    assert slider["median_cpu_ms"] == 55.0
     info = {"date": "today", "cpus": 2, "cpu": "some CPU", "platform": "Linux", "python": "3.11",
-            "versions": {"numpy": "2.0", "torch": None}}
+            "versions": {"numpy": "2.0", "torch": None}, "load_before": 0.5, "load_after": 1.25}
     table = bench.markdown_table([result], info)
-    assert "today; 2 CPUs (some CPU); Linux; Python 3.11; numpy 2.0." in table
-    assert "| 04 | run time | 1 | 8.5 s |" in table
-    assert "| 04 | slider `draw_x` (a) | 4 frames | 105 ms | 358 ms |  | median > 100 ms; p95 > 200 ms |" in table
+    assert "today; 2 CPUs (some CPU); Linux; Python 3.11; numpy 2.0. Load average (1 min) 0.50 before, 1.25 after." in table
+    assert "| 04 | run time | 1 | 8.4 s |" in table
+    assert ("| 04 | slider `draw_x` (a) | 4 frames | 105 ms | 358 ms |  | median > 100 ms; p95 > 200 ms; "
+            "busy machine: CPU time median 55 ms |") in table
+    assert "| 04 | slider `draw_y` (b, c) | 2 frames | 25 ms | 30 ms |  |  |" in table
     assert "| 04 | layer relu | 2 runs | NumPy 3 ms, torch 1.5 ms |  | 2.00 |  |" in table
-    assert table.endswith("Total run time: 8.5 s for 1 chapter(s).\n")
+    assert table.endswith("Total run time: 8.4 s for 1 chapter(s).\n")

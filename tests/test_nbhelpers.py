@@ -235,7 +235,7 @@ def test_bench_mode_records_every_frame_of_a_live_slider(monkeypatch, tmp_path):
     [record] = [json.loads(line) for line in records.read_text().splitlines()]
     assert record["kind"] == "slider" and record["figure"] == "counted"
     assert record["sliders"] == ["slope", "offset"] and record["frames"] == 6
-    assert len(record["ms"]) == len(record["png_bytes"]) == 6 and min(record["png_bytes"]) > 0
+    assert len(record["ms"]) == len(record["cpu_ms"]) == len(record["png_bytes"]) == 6 and min(record["png_bytes"]) > 0
     assert record["bench_seconds"] >= 0
     drawn = [(c["slope"], c["offset"]) for c in calls]
     assert sorted(set(drawn)) == sorted((s, o) for s in [0.5, 1.0, 2.0] for o in "ab")
