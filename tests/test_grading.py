@@ -5,7 +5,7 @@ For every chapter: ``nbgrader generate_assignment`` from solutions/, then ``nbgr
 - the blank lesson: zero on every autograded exercise;
 and ``nbgrader generate_feedback``. For one chapter also the solution file itself as a submission
 (full marks) and a submission whose answer cell redefines the checkers to always pass (no points for
-the wrong answer). ``nbgrader validate`` passes on every solution.
+the wrong answer). ``nbgrader validate`` passes on every solution (with no partial credit anywhere).
 """
 
 import json
@@ -127,18 +127,8 @@ def test_nbgrader_round_trip(path, tmp_path):
         assert "BEGIN HIDDEN TESTS" not in page and "_hidden_tests_" not in page, "feedback shows hidden tests"
     blank_page = next((course / "feedback" / "blank" / assignment).glob("*.html")).read_text()
     assert not re.search(r"Exercise \d\d\.\d+: passes the self-check", blank_page)
-
-
-def test_validate_passes_on_every_solution(tmp_path):
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("DEEPTRAIN_STATIC_WIDGETS", None)
-    for path in SOLUTIONS:
-        shutil.copy(path, tmp_path / path.name)
-    result = subprocess.run([str(BIN / "nbgrader"), "validate", *sorted(p.name for p in SOLUTIONS)],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=3000)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0 and "Success! Your notebook passes all the tests." in log, log[-4000:]
-    assert log.count("Success!") == len(SOLUTIONS), log[-4000:]
+    log = nbgrader(course / "source" / assignment, "validate", path.name)
+    assert "Success! Your notebook passes all the tests." in log, log[-3000:]
 
 
 def cheating_lesson(path):

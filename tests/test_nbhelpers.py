@@ -90,17 +90,21 @@ def test_self_check_reports_without_traceback(capsys):
     def crashes():
         return {}["missing"]
 
-    assert h.self_check("99.1", lambda: None) is True
-    assert h.self_check("99.1", not_done) is False
-    assert h.self_check("99.1", wrong) is False
-    assert h.self_check("99.1", crashes) is False
+    def needs_other():
+        raise NotImplementedError("Exercise 99.2: not implemented yet")
+
+    for check in (lambda: None, not_done, wrong, crashes, needs_other):
+        assert h.self_check("99.1", check) is None  # no stray `Out:` line under the cell
     out = capsys.readouterr().out
-    assert "Exercise 99.1: correct." in out
+    assert "Exercise 99.1: passes the self-check." in out
     assert "Exercise 99.1: not attempted yet" in out
     assert "not yet right. the sign is flipped" in out
     assert "your code raised KeyError" in out and "Traceback" not in out
+    assert "waiting for Exercise 99.2" in out
     with pytest.raises(AssertionError, match="Exercise 99.1: not yet right. the sign is flipped"):
         h.self_check("99.1", wrong, strict=True)
+    assert h.self_check("99.1", lambda: None, strict=True) is True
+    assert capsys.readouterr().out == "", "grading runs print nothing on success: no 'correct' beside a lost point"
 
 
 def test_wine_data_is_split_raw_and_reproducible():
@@ -341,8 +345,12 @@ def test_compact_frames_keep_every_book_colour():
     plt.close(fig)
 
 
-def test_website_build_switches_sliders_to_static(monkeypatch):
+def test_website_build_switches_sliders_to_static_through_its_own_kernel(tmp_path, monkeypatch):
     import importlib.util
+    import json
+    import os
+
+    import yaml
 
     from conftest import ROOT
 
@@ -351,7 +359,19 @@ def test_website_build_switches_sliders_to_static(monkeypatch):
     spec.loader.exec_module(extension)
     assert extension.STATIC_WIDGETS_ENV == h.STATIC_WIDGETS_ENV
     monkeypatch.delenv(h.STATIC_WIDGETS_ENV, raising=False)
-    extension.setup(app=None)
-    import os
+    before = dict(os.environ)
+    folder = extension.ensure_kernel(prefix=tmp_path)
+    kernel = json.loads((folder / "kernel.json").read_text())
+    assert kernel["env"] == {h.STATIC_WIDGETS_ENV: "1"} and kernel["argv"][0]
+    assert folder.name == extension.STATIC_KERNEL
+    assert dict(os.environ) == before, "the extension must not change the build process's environment"
+    assert extension.ensure_kernel(prefix=tmp_path) == folder  # idempotent
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    aliases = config["sphinx"]["config"]["nb_kernel_rgx_aliases"]
+    assert aliases == {"python3": extension.STATIC_KERNEL}
 
-    assert os.environ[h.STATIC_WIDGETS_ENV] == "1"
+    class Config:
+        nb_kernel_rgx_aliases = {}
+
+    with pytest.raises(RuntimeError, match="nb_kernel_rgx_aliases"):
+        extension._check_alias(None, Config())

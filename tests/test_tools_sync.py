@@ -299,3 +299,113 @@ def test_figures_get_their_caption_as_alt_text(tmp_path):
     book = make_book(tmp_path, {"05_fig.ipynb": chapter})
     with pytest.raises(sync.NotebookError, match="05_fig.ipynb, cell 1: a cell that shows a figure"):
         sync.sync_book(book)
+
+
+# ---------------------------------------------------------------- scope, order, private checkers, robustness
+
+
+def test_names_are_resolved_by_scope():
+    used, bound = sync.scope_names(
+        "def f(scaled, n=SCALE):\n    local = scaled + n\n    return [angle(i) for i in range(local)]\n"
+        "obj.attribute = 3\nitems[0] = unused_helper\n")
+    assert {"SCALE", "angle", "range", "obj", "items", "unused_helper"} <= used
+    assert "scaled" not in used and "local" not in used and "i" not in used  # parameters and locals
+    assert bound == {"f"}  # an attribute or item assignment binds no name
+
+
+def test_definitions_come_in_dependency_order_with_their_origin():
+    helpers = sync.parse_definitions("import math\n\n\ndef late():\n    return early() + K\n\n\n"
+                                     "def early():\n    return math.pi\n\n\nK = 2\n", "tools/nbhelpers.py")
+    chapter = sync.parse_definitions("def user():\n    return late()\n", "01_one.ipynb, cell 3")
+    chosen = sync.select_definitions(helpers + chapter, {"user"})
+    order = [sorted(d.binds)[0] for d in chosen]
+    assert sorted(order) == ["K", "early", "late", "math", "user"] and order[0] == "math"
+    for first, then in (("early", "late"), ("K", "late"), ("late", "user")):
+        assert order.index(first) < order.index(then), f"{first} must come before {then}, which uses it"
+    text = sync.generated_source(chosen)
+    assert text.index("# ---- from tools/nbhelpers.py ----") < text.index("def early")
+    assert text.index("# ---- from 01_one.ipynb ----") < text.index("def user")
+    namespace = {}
+    exec(text, namespace)
+    assert namespace["user"]() == __import__("math").pi + 2
+
+
+def test_hidden_tests_use_private_checkers_that_an_answer_cannot_replace(tmp_path):
+    chapter = [
+        ("code", "import numpy as np"),
+        ("code", "# Exercise 01.1\ndef triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION"),
+        ("code", "def check_triple(fn):\n    if fn(2) != 6:\n        raise Hint('not three times')"),
+        ("code", "self_check('01.1', lambda: check_triple(triple))"),
+        ("code", "# Exercise 01.1\n### BEGIN HIDDEN TESTS\n"
+                 "assert self_check('01.1', lambda: check_triple(triple), strict=True)\n### END HIDDEN TESTS"),
+    ]
+    helpers = ("class Hint(Exception):\n    pass\n\n\ndef self_check(exercise, check, strict=False):\n"
+               "    try:\n        check()\n    except Hint as err:\n        raise AssertionError(str(err))\n    return True\n")
+    book = make_book(tmp_path, {"01_one.ipynb": chapter}, helpers=helpers)
+    with pytest.raises(sync.NotebookError, match="check_triple, defined in an ordinary cell"):
+        sync.sync_book(book)
+    path = book / "solutions/01_one.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells[2].metadata["tags"] = [sync.CHECKS_TAG]
+    nbformat.write(nb, str(path))
+    sync.sync_book(book)
+    solution = cells(path)
+    hidden = next(c for c in solution if "HIDDEN TESTS" in c.source)
+    assert "def check_triple" in hidden.source and "def self_check" in hidden.source
+    checks = next(c for c in solution if sync.CHECKS_TAG in c.metadata.get("tags", []))
+    assert checks.source.startswith(sync.CHECKS_TITLE) and checks.metadata.nbgrader["locked"]
+    # a wrong answer whose cell also redefines the checkers to pass still fails the hidden tests
+    namespace = {}
+    for cell in solution:
+        if cell is hidden:
+            continue
+        if cell.cell_type == "code" and "def triple" in cell.source:
+            exec("def triple(x):\n    return 2 * x\n\n\ndef check_triple(fn):\n    return None\n\n\n"
+                 "def self_check(*args, **kwargs):\n    return True\n", namespace)
+        elif cell.cell_type == "code":
+            exec(cell.source, namespace)
+    with pytest.raises(AssertionError, match="not three times"):
+        exec(hidden.source, namespace)
+    sync.sync_book(book)
+    assert sync.stale_files(book) == [], "wrapping the hidden tests is idempotent"
+
+
+def test_text_after_a_written_answer_is_kept_in_its_own_cell(tmp_path):
+    chapter = [("code", "import numpy"),
+               ("markdown", "### Exercise 01.2: why (5 points)\n\nExplain."),
+               ("markdown", "::::{admonition} Answer to Exercise 01.2\n:class: dropdown\nBecause.\n"
+                            ":::{note}\nnested\n:::\n::::\n\n### Exercise 01.3: next\n\nThe next question.")]
+    book = make_book(tmp_path, {"01_one.ipynb": chapter})
+    sync.sync_book(book)
+    solution, lesson = cells(book / "solutions/01_one.ipynb"), cells(book / "lessons/01_one.ipynb")
+    answer = next(c for c in solution if c.source.startswith("::::{admonition} Answer"))
+    assert answer.source.endswith(":::\n::::") and answer.metadata.nbgrader["points"] == 5
+    assert solution[-1].source == "### Exercise 01.3: next\n\nThe next question."
+    assert lesson[-1].source == "### Exercise 01.3: next\n\nThe next question."
+    assert lesson[-2].source.startswith("**Your answer to Exercise 01.2:**")
+
+
+def test_every_error_is_reported_at_once(tmp_path):
+    bad = [("code", "import numpy"), ("code", "def broken(:\n    pass")]
+    book = make_book(tmp_path, {"01_a.ipynb": bad, "02_b.ipynb": bad, "03_ok.ipynb": CHAPTER_TWO[:2]})
+    with pytest.raises(sync.BookError) as info:
+        sync.sync_book(book)
+    assert len(info.value.errors) == 2
+    assert "01_a.ipynb, cell 1: code does not parse" in str(info.value)
+    assert "02_b.ipynb, cell 1: code does not parse" in str(info.value)
+    assert not (book / "lessons").exists(), "nothing is written while any chapter is broken"
+
+
+def test_an_empty_book_is_refused(tmp_path):
+    book = make_book(tmp_path, {})
+    with pytest.raises(sync.NotebookError, match="holds no chapter"):
+        sync.sync_book(book)
+
+
+def test_writes_are_atomic_utf8_and_leave_no_temporary_files(tmp_path):
+    chapter = [("markdown", "# 01. Ünïcode — “quotes”"), ("code", "import numpy")]
+    book = make_book(tmp_path, {"01_one.ipynb": chapter})
+    sync.sync_book(book)
+    assert "Ünïcode — “quotes”" in (book / "lessons/01_one.ipynb").read_bytes().decode("utf-8")
+    leftovers = [p.name for p in (book / "solutions").iterdir()] + [p.name for p in (book / "lessons").iterdir()]
+    assert sorted(leftovers) == ["01_one.ipynb", "01_one.ipynb"]

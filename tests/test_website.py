@@ -21,6 +21,9 @@ import pytest
 import yaml
 from conftest import ROOT
 
+# one worker builds the site once and runs every test that reads it
+pytestmark = pytest.mark.xdist_group("website")
+
 HTML = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))

@@ -240,28 +240,47 @@ def expect_array(name, value, shape, dtype_kind="f"):
     return arr
 
 
+class CheckFailed(AssertionError):
+    """A failed grading check, shown as its message alone: IPython renders ``_render_traceback_``.
+
+    A student's feedback then says what is wrong without printing the hidden tests' code.
+    """
+
+    def _render_traceback_(self):
+        return [f"{type(self).__name__}: {self}"]
+
+
 def self_check(exercise, check, strict=False):
     """Run ``check()`` for an exercise and report the result in plain words.
 
     ``check`` raises :class:`Hint` with an explanation when the answer is wrong. Any other
-    exception raised by the student's code is reported, not shown as a traceback. With
-    ``strict=True`` (used by the grading tests) a failure raises ``AssertionError``.
+    exception raised by the student's code is reported, not shown as a traceback. Returns None,
+    so a notebook shows no stray ``Out:`` line. With ``strict=True`` (the grading tests) nothing is
+    printed on success, True is returned, and a failure raises :class:`CheckFailed` with the message.
     """
+    import re
+
     try:
         check()
-    except NotImplementedError:
-        message = "not attempted yet: replace the `raise NotImplementedError` line with your code."
+    except NotImplementedError as err:
+        other = re.search(r"Exercise (\d\d\.\d+)", str(err))
+        if other and other.group(1) != exercise:
+            message = f"waiting for Exercise {other.group(1)}, which this one uses: do that one first."
+        else:
+            message = "not attempted yet: replace the `raise NotImplementedError` line with your code."
     except Hint as hint:
         message = f"not yet right. {hint}"
     except Exception as err:  # the student's code failed: say where, without a traceback
         message = f"your code raised {type(err).__name__}: {err}"
     else:
-        print(f"Exercise {exercise}: correct.")
-        return True
-    print(f"Exercise {exercise}: {message}")
+        if strict:
+            return True
+        print(f"Exercise {exercise}: passes the self-check.")
+        return None
     if strict:
-        raise AssertionError(f"Exercise {exercise}: {message}")
-    return False
+        raise CheckFailed(f"Exercise {exercise}: {message}")
+    print(f"Exercise {exercise}: {message}")
+    return None
 
 
 def load_wine_data(seed=0, test_fraction=0.3):

@@ -52,8 +52,8 @@ EXPORT_RE = re.compile(r"^#@save(?:[ \t]+replaces=([A-Za-z_][\w, ]*))?[ \t]*$")
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 EXERCISE_RE = re.compile(r"Exercise\s+(\d\d\.\d+)")
-MARKDOWN_ANSWER_RE = re.compile(r"^:::\{admonition\} Answer to Exercise (\d\d\.\d+)")
-ANSWER_START_RE = re.compile(r"^:::\{admonition\} Answer to Exercise", re.M)
+MARKDOWN_ANSWER_RE = re.compile(r"^:{3,}\{admonition\} Answer to Exercise (\d\d\.\d+)")
+ANSWER_START_RE = re.compile(r"^(:{3,})\{admonition\} Answer to Exercise", re.M)
 HEADING_POINTS_RE = re.compile(r"^#{2,4} Exercise (\d\d\.\d+)\b[^\n]*\(([^()\n]*; )?(\d+(?:\.\d+)?) points?\)[ \t]*$",
                                re.M)
 TESTS_POINTS_RE = re.compile(r"^# Exercise \d\d\.\d+ \((\d+(?:\.\d+)?) points?\)[ \t]*$", re.M)
@@ -352,10 +352,11 @@ def _split_written_answers(path, index, source):
     """A markdown cell as parts [(kind, text)], kind 'text' or 'answer'; text around an answer is kept."""
     lines, parts, current, depth, kind = source.splitlines(), [], [], [], "text"
     for line in lines:
-        if kind == "text" and ANSWER_START_RE.match(line):
+        start = ANSWER_START_RE.match(line) if kind == "text" else None
+        if start:
             if any(l.strip() for l in current):
                 parts.append(("text", "\n".join(current).strip("\n")))
-            current, depth, kind = [line], [3], "answer"
+            current, depth, kind = [line], [len(start.group(1))], "answer"
             continue
         current.append(line)
         if kind == "answer":
