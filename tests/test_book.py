@@ -255,3 +255,16 @@ def test_generated_cell_runs_on_its_own(path, tmp_path):
     script.write_text("import matplotlib\nmatplotlib.use('Agg')\n" + generated[0].source)
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_bibliography_entries_are_linked_and_unique():
+    from pybtex.database import parse_file
+
+    entries = parse_file(str(ROOT / "references.bib")).entries
+    titles = {}
+    for key, entry in entries.items():
+        fields = entry.fields
+        assert fields.get("doi") or fields.get("url"), f"{key} has neither a DOI nor a URL"
+        title = re.sub(r"[^a-z0-9]", "", fields.get("title", "").lower())
+        assert title not in titles, f"{key} and {titles[title]} are the same work"
+        titles[title] = key
