@@ -295,12 +295,14 @@ def test_bibliography_with_the_real_references(real_bib):
     )
     assert result == (
         "- Ioffe, S. (2017). Batch Renormalization: Towards Reducing Minibatch Dependence in Batch-Normalized"
-        " Models. *Advances in Neural Information Processing Systems 30 (NeurIPS)*.\n"
+        " Models. *Advances in Neural Information Processing Systems 30 (NeurIPS)*."
+        " <https://arxiv.org/abs/1702.03275>\n"
         "- Ioffe, S. and Szegedy, C. (2015). Batch Normalization: Accelerating Deep Network Training by"
         " Reducing Internal Covariate Shift. *Proceedings of the 32nd International Conference on Machine"
-        " Learning (ICML)*.\n"
+        " Learning (ICML)*. <https://proceedings.mlr.press/v37/ioffe15.html>\n"
         "- Santurkar, S., Tsipras, D., Ilyas, A. and Mądry, A. (2018). How Does Batch Normalization Help"
         " Optimization? *Advances in Neural Information Processing Systems 31 (NeurIPS)*."
+        " <https://arxiv.org/abs/1805.11604>"
     )
 
 
