@@ -91,7 +91,7 @@ def test_chapter_anatomy(path):
         assert {f"{tag}_solution", f"{tag}_answer"} & solved, f"Exercise {exercise} has no answer"
         if f"{tag}_solution" in solved:
             assert f"{tag}_tests" in solved, f"Exercise {exercise} has no hidden tests"
-            assert f'self_check("{exercise}"' in code, f"Exercise {exercise} has no self-check"
+            assert re.search(rf'self_check\(\s*"{re.escape(exercise)}"', code), f"Exercise {exercise} has no self-check"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))

@@ -34,7 +34,7 @@ def exercise_of(cell):
 
 
 def self_check_exercise(cell):
-    match = re.search(r'\bself_check\("(\d\d\.\d+)"', cell.source)
+    match = re.search(r'\bself_check\(\s*"(\d\d\.\d+)"', cell.source)
     return match.group(1) if match and "strict=True" not in cell.source else None
 
 
