@@ -268,3 +268,13 @@ def test_bibliography_entries_are_linked_and_unique():
         title = re.sub(r"[^a-z0-9]", "", fields.get("title", "").lower())
         assert title not in titles, f"{key} and {titles[title]} are the same work"
         titles[title] = key
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_prose_reads_in_steps_and_cites_its_sources(path):
+    nb = nbformat.read(str(path), as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            assert len(cell.source) <= 4500, f"cell {index}: {len(cell.source)} characters; split the derivation"
+            assert not re.search(r"\bseed notes?\b|\bthe seeds\b|\bthe notes\b", cell.source, re.I), \
+                f"cell {index} names the book's source notes; say 'a popular explanation' and cite"
