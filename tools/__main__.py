@@ -1,4 +1,4 @@
-"""Command line: ``python -m tools sync | check | to-notebook SCRIPT NOTEBOOK | to-script NOTEBOOK SCRIPT``."""
+"""Command line: ``python -m tools sync | check | bench | to-notebook SCRIPT NOTEBOOK | to-script NOTEBOOK SCRIPT``."""
 
 import argparse
 import copy
