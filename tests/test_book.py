@@ -278,3 +278,14 @@ def test_prose_reads_in_steps_and_cites_its_sources(path):
             assert len(cell.source) <= 4500, f"cell {index}: {len(cell.source)} characters; split the derivation"
             assert not re.search(r"\bseed notes?\b|\bthe seeds\b|\bthe notes\b", cell.source, re.I), \
                 f"cell {index} names the book's source notes; say 'a popular explanation' and cite"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_code_fits_the_page(path):
+    """The website wraps longer lines mid-line; ruff keeps code at 88, strings and docstrings are ours."""
+    nb = nbformat.read(str(path), as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or sync.is_generated(cell) or sync.BEGIN_HIDDEN in cell.source:
+            continue
+        for line in cell.source.splitlines():
+            assert len(line) <= 100, f"cell {index}: a line of {len(line)} characters: {line[:60]!r}..."
