@@ -14,6 +14,7 @@ import pytest
 from scipy.special import erf, expit
 
 from conftest import ROOT
+import exercise_support
 from tools import sync
 
 PATH = ROOT / "solutions" / "02_gradients.ipynb"
@@ -51,16 +52,11 @@ Hint = NS["Hint"]
 
 
 def hint_of(check):
-    """The Hint a wrong answer gets; fails on success or on any other exception."""
-    with pytest.raises(Hint) as info:
-        check()
-    return str(info.value)
+    return exercise_support.hint_of(NS, check)
 
 
 def strict_fails(exercise, check):
-    with pytest.raises(AssertionError) as info:
-        NS["self_check"](exercise, check, strict=True)
-    return str(info.value)
+    return exercise_support.strict_failure(NS, exercise, check)
 
 
 def no_answer_in(message, *forbidden):

@@ -7,13 +7,13 @@ so this file is fast.
 
 import json
 import math
-import warnings
 
 import numpy as np
 import pytest
 from conftest import ROOT
 
 from tools import sync
+from exercise_support import chapter_namespace, expect_hint, strict_failure
 
 CHAPTER = ROOT / "solutions" / "03_initialization.ipynb"
 
@@ -25,45 +25,16 @@ def _cells():
 
 @pytest.fixture(scope="module")
 def ns():
-    namespace = {"__name__": "chapter03"}
-    for index, cell in enumerate(_cells()):
-        source = "".join(cell["source"])
-        tags = cell["metadata"].get("tags", [])
-        wanted = (
-            index == 0
-            or sync.GENERATED_TAG in tags
-            or sync.CHECKS_TAG in tags
-            or source.lstrip().startswith(sync.EXPORT_MARK)
-            or (sync.BEGIN_SOLUTION in source and "plt." not in source)
-        )
-        if wanted:
-            exec(compile(source, f"03_initialization cell {index}", "exec"), namespace)
-    return namespace
+    return chapter_namespace("03_initialization")
 
 
-def hint_of(ns, check):
-    """The Hint's message for a wrong answer (and fail on any other outcome)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(ns["Hint"]) as caught:
-            check()
-    return str(caught.value)
-
-
-def expect(ns, check, *parts, forbidden=()):
-    message = hint_of(ns, check)
-    for part in parts:
-        assert part in message, f"{part!r} not in {message!r}"
-    for answer in forbidden:
-        assert answer not in message, f"the hint gives the answer away: {message!r}"
-    return message
+expect = expect_hint
 
 
 def strict_fails(ns, exercise, check, part):
     """As the hidden tests run it (self_check, strict=True): CheckFailed, the hint."""
-    with pytest.raises(AssertionError) as caught:
-        ns["self_check"](exercise, check, strict=True)
-    assert part in str(caught.value), str(caught.value)
+    message = strict_failure(ns, exercise, check)
+    assert part in message, message
 
 
 # ---------------------------------------------------------------- 03.1 fans and gains

@@ -12,6 +12,8 @@ import nbformat
 import numpy as np
 import pytest
 
+import exercise_support
+
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = ROOT / "solutions" / "06_batch_norm.ipynb"
 
@@ -42,19 +44,11 @@ Hint = NS["Hint"]
 
 
 def hint_of(check):
-    """The Hint message a check raises (fails if it raises nothing, or anything else)."""
-    with pytest.raises(Hint) as info:
-        check()
-    return str(info.value)
+    return exercise_support.hint_of(NS, check)
 
 
 def assert_hint(check, *parts, forbidden=()):
-    message = hint_of(check)
-    for part in parts:
-        assert part in message, f"expected {part!r} in the hint {message!r}"
-    for bad in forbidden:
-        assert bad not in message, f"the hint {message!r} gives away {bad!r}"
-    return message
+    return exercise_support.expect_hint(NS, check, *parts, forbidden=forbidden)
 
 
 def passes(exercise, check):
