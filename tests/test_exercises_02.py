@@ -48,7 +48,6 @@ def _namespace():
 
 
 NS = _namespace()
-Hint = NS["Hint"]
 
 
 def hint_of(check):

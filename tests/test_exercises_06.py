@@ -40,7 +40,6 @@ def _load():
 
 
 NS = _load()
-Hint = NS["Hint"]
 
 
 def hint_of(check):
