@@ -11,7 +11,7 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
-STATIC_WIDGETS_ENV = "DEEPTRAIN_STATIC_WIDGETS"
+from tools.nbhelpers import STATIC_WIDGETS_ENV
 
 
 def live_env(**extra):

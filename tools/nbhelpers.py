@@ -142,18 +142,6 @@ def grad_check(name, analytic, f, x, dout=None, h=1e-6, tol=1e-7):
     return err
 
 
-def time_call(fn, repeat=7, number=1):
-    """Median wall time of ``fn()`` in milliseconds over ``repeat`` runs of ``number`` calls."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return 1e3 * float(np.median(times))
-
-
 def _bench_record(record):
     """Append ``record`` as one JSON line to the file named by ``DEEPTRAIN_BENCH`` (bench runs only)."""
     with open(os.environ[BENCH_ENV], "a", encoding="utf-8") as out:

@@ -644,10 +644,8 @@ def _place_generated_cell(nb, path, generated):
 
 def _markdown_converter(root, nb):
     """A function turning MyST markdown into what Colab and JupyterLab render (tools/mdconvert.py)."""
-    try:
-        from . import mdconvert
-    except ImportError:  # pragma: no cover - the converter is part of the tools
-        return lambda text: text
+    from . import mdconvert
+
     bib = Path(root) / "references.bib"
     bibliography = mdconvert.load_bibliography(bib) if bib.exists() else {}
     keys = mdconvert.cited_keys(c.source for c in nb.cells if c.cell_type == "markdown")
