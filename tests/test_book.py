@@ -278,6 +278,9 @@ def test_prose_reads_in_steps_and_cites_its_sources(path):
             assert len(cell.source) <= 4500, f"cell {index}: {len(cell.source)} characters; split the derivation"
             assert not re.search(r"\bseed notes?\b|\bthe seeds\b|\bthe notes\b", cell.source, re.I), \
                 f"cell {index} names the book's source notes; say 'a popular explanation' and cite"
+            # author-year style: "Santurkar et al. {cite}`k`" renders as "Santurkar et al. (Santurkar et al., 2018)"
+            named = re.search(r"\b[A-Z][A-Za-z-]+ (?:et al\.|and [A-Z][A-Za-z-]+)\s+\{cite(?::p)?\}`", cell.source)
+            assert not named, f"cell {index}: {named.group(0)!r} names the authors twice; write {{cite:t}}`key`"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
