@@ -284,6 +284,22 @@ def test_prose_reads_in_steps_and_cites_its_sources(path):
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
+def test_no_cell_ends_in_a_checks_return_value(path):
+    """compare() and grad_check() return a number: as a cell's last line it shows a stray Out[] line."""
+    nb = nbformat.read(str(path), as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or sync.is_generated(cell):
+            continue
+        body = ast.parse(cell.source).body
+        last = body[-1] if body else None
+        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+            func = last.value.func
+            name = getattr(func, "id", getattr(func, "attr", None))
+            assert name not in {"compare", "grad_check", "rel_error"} or cell.source.rstrip().endswith(";"), \
+                f"cell {index} ends with {name}(...), whose value would print as Out[]: assign it or end with ';'"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=ids(SOLUTIONS))
 def test_code_fits_the_page(path):
     """The website wraps longer lines mid-line; ruff keeps code at 88, strings and docstrings are ours."""
     nb = nbformat.read(str(path), as_version=4)
