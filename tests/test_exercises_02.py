@@ -417,35 +417,12 @@ def test_dead_fraction_wrong_answers_get_the_right_hint(answer, expected):
 # ------------------------------------------ Exercise 02.5: multiple choice
 
 
-def test_multiple_choice_feedback_is_not_readable_from_the_checker():
-    nb = nbformat.read(str(PATH), as_version=4)
-    source = next(
-        c.source
-        for c in nb.cells
-        if sync.CHECKS_TAG in c.metadata.get("tags", [])
-        and "def check_explanation" in c.source
-    )
-    for phrase in (
-        "Adam",
-        "overfit",
-        "Overfitting",
-        "exponential",
-        "Jacobian",
-        "shallow",
-    ):
-        assert phrase not in source, f"the checker's source reads {phrase!r}"
-    counts = {
-        source.count(f'"{letter}"') + source.count(f"'{letter}'") for letter in "abcd"
-    }
-    assert len(counts) == 1, "one letter is singled out in the checker's source"
-    assert source.count("base64") >= 2 and len(NS["_CHOICES_02_5"]) == 4
-
 
 @pytest.mark.parametrize("letter", ["a", "c", "d", " A ", "C"])
 def test_multiple_choice_wrong_letters_are_explained(letter):
     message = hint_of(lambda: NS["check_explanation"](lambda: letter))
-    assert "is not the best explanation" in message
-    assert "not the best explanation" in strict_fails(
+    assert "is not the best answer" in message
+    assert "not the best answer" in strict_fails(
         "02.5", lambda: NS["check_explanation"](lambda: letter)
     )
 
@@ -465,7 +442,7 @@ def test_multiple_choice_each_wrong_letter_has_its_own_reason():
 
 @pytest.mark.parametrize("answer", [None, "e", "bc", 2, ""])
 def test_multiple_choice_invalid_answers(answer):
-    assert "return one of the letters" in hint_of(
+    assert "return one letter" in hint_of(
         lambda: NS["check_explanation"](lambda: answer)
     )
 

@@ -137,7 +137,7 @@ def test_group_extremes_hints():
 
 def test_deployment_choice():
     check = NS["check_deployment"]
-    expect(lambda: check(lambda: "e"), "letters")
+    expect(lambda: check(lambda: "e"), "return one letter")
     for wrong in "acd":
         expect(lambda: check(lambda: wrong), "not the best answer")
     passes("08.5", lambda: check(lambda: "b"))

@@ -262,14 +262,14 @@ def test_he_growth_right_answer_passes(ns):
 @pytest.mark.parametrize("letter", ["b", "c", "d", "B "])
 def test_dropout_explanation_wrong_letters(ns, letter):
     check = lambda: ns["check_dropout_explanation"](lambda: letter)
-    message = expect_hint(ns, check, "is not the best explanation")
+    message = expect_hint(ns, check, "is not the best answer")
     assert "(a)" not in message
-    strict_fails(ns, "09.5", check, "not the best explanation")
+    strict_fails(ns, "09.5", check, "not the best answer")
 
 
 @pytest.mark.parametrize("answer", [None, "e", 1, "ab"])
 def test_dropout_explanation_invalid(ns, answer):
-    expect_hint(ns, lambda: ns["check_dropout_explanation"](lambda: answer), "one of the letters")
+    expect_hint(ns, lambda: ns["check_dropout_explanation"](lambda: answer), "return one letter")
 
 
 def test_dropout_explanation_right_letter_passes(ns):

@@ -69,6 +69,12 @@ def main(argv=None):
     bench.add_argument("--chapters", nargs="+", metavar="NN", help="only these chapters, e.g. --chapters 01 06")
     bench.add_argument("--out", type=Path, help="folder for bench.md and bench.json (default: _build)")
     bench.add_argument("--root", type=Path, default=sync.ROOT, help="the book's folder (default: this one)")
+    key = sub.add_parser("choice-key", help="print the key of a multiple-choice exercise for check_choice")
+    key.add_argument("exercise", help="the exercise id, e.g. 05.5")
+    key.add_argument("--right", required=True, help="the right letter")
+    key.add_argument("--feedback", type=Path, required=True,
+                     help="a JSON file mapping every letter to the feedback a student sees on choosing it")
+    key.add_argument("--name", default="CHOICE_KEY", help="the variable to assign the key to")
     args = parser.parse_args(argv)
     try:
         if args.command == "sync":
@@ -88,6 +94,10 @@ def main(argv=None):
             from . import bench as bench_module
 
             return bench_module.run(args.root, args.chapters, args.out)
+        elif args.command == "choice-key":
+            from . import choices
+
+            print(choices.main(args.exercise, args.right, args.feedback, args.name), end="")
         elif args.command == "to-notebook":
             text = read_text(args.script)
             existing = sync.read_notebook(args.notebook) if args.notebook.exists() else None

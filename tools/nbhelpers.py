@@ -271,6 +271,33 @@ def self_check(exercise, check, strict=False):
     return None
 
 
+def check_choice(answer, key):
+    """Check a multiple-choice answer against ``key``, written by ``python -m tools choice-key``.
+
+    ``answer`` is what the student's function returned: one letter, in either case. ``key`` holds
+    the exercise id, the letters, and salted hashes and base64 text only, so reading the checker
+    does not show which letter is right. A letter that is not an option, or a wrong one, raises
+    :class:`Hint` (a wrong one with that option's feedback); the right one prints its explanation.
+    """
+    import base64
+    import hashlib
+    import textwrap
+
+    letters = list(key["letters"])
+    letter = answer.strip().lower() if isinstance(answer, str) else None
+    if letter not in letters:
+        options = ", ".join(f"'{c}'" for c in letters[:-1]) + f" or '{letters[-1]}'"
+        raise Hint(f"return one letter, {options} (either case), as a string; got {answer!r}.")
+
+    def digest(text):
+        return hashlib.sha256(f"{key['exercise']}:{text}".encode()).hexdigest()[:16]
+
+    feedback = base64.b64decode("".join(key["feedback"][digest(letter)])).decode()
+    if digest("right:" + letter) != key["right"]:
+        raise Hint(f"({letter}) is not the best answer. {feedback}")
+    print(textwrap.fill(f"({letter}): {feedback}", 96))
+
+
 def load_wine_data(seed=0, test_fraction=0.3):
     """scikit-learn's bundled wine data (178 samples, 13 features, 3 classes), split and shuffled.
 
