@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A second virtual environment, .venv-colab, with the package versions Google Colab ships that the book's
 # notebooks touch (ipywidgets 7.7.1, numpy 2.1, matplotlib 3.10, ipykernel 6.17, IPython 7.34, Keras
-# 3.10), plus what the notebook tests need to drive a kernel. With --test, run every chapter there as a student would:
-# the lesson worked in order (which executes the full chapter) and a blank "Run all".
+# 3.10), plus what the notebook tests need to drive a kernel. With --test, run every chapter there as a
+# student would: the lesson worked in order, which executes the full chapter. (The blank "Run all" runs
+# only in .venv: where it stops depends on the lesson, not on the package versions.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
@@ -16,7 +17,7 @@ fi
   "ipywidgets==7.7.1" "numpy==2.1.*" "matplotlib==3.10.*" "ipykernel==6.17.*" "ipython==7.34.0" "keras==3.10.0" \
   "torch>=2.4,<=2.13.0" scikit-learn scipy pillow \
   nbformat nbclient pytest pytest-timeout pytest-xdist pyyaml
-"$venv/bin/python" - <<'PY'
+KERAS_BACKEND=torch "$venv/bin/python" - <<'PY'
 import IPython, ipykernel, ipywidgets, keras, matplotlib, numpy, torch
 print("Colab-like environment:", ", ".join(f"{m.__name__} {m.__version__}" for m in
       (ipywidgets, numpy, matplotlib, ipykernel, IPython, keras, torch)))
@@ -26,5 +27,6 @@ assert matplotlib.__version__.startswith("3.10.") and keras.__version__ == "3.10
 PY
 if [[ "${1:-}" == "--test" ]]; then
   "$venv/bin/python" -m pytest tests/test_notebooks.py -p no:cacheprovider -q -n 2 \
-    -o addopts="" -o "testpaths=tests"
+    -o addopts="" -o "testpaths=tests" \
+    -k "works_in_order or environment_is_live"
 fi
