@@ -58,3 +58,10 @@ def strict_failure(ns, exercise, check):
     with pytest.raises(AssertionError) as caught:
         ns["self_check"](exercise, check, strict=True)
     return str(caught.value)
+
+
+def strict_fails(ns, exercise, check, part):
+    """As the hidden tests run it (``self_check``, strict=True): it fails, and the message names ``part``."""
+    message = strict_failure(ns, exercise, check)
+    assert part in message, message
+    return message
