@@ -1,5 +1,6 @@
 """Shared by the wrong-answer tests of the chapters' exercises (tests/test_exercises_NN.py)."""
 
+import contextlib
 import warnings
 
 import nbformat
@@ -65,3 +66,16 @@ def strict_fails(ns, exercise, check, part):
     message = strict_failure(ns, exercise, check)
     assert part in message, message
     return message
+
+
+@contextlib.contextmanager
+def torch_default_dtype(name):
+    """torch's default dtype set to ``name`` inside the block, and restored after it."""
+    import torch
+
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, name))
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)

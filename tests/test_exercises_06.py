@@ -25,7 +25,6 @@ def _load():
     for cell in code:
         if "generated-helpers" in cell.metadata.get("tags", []) or cell is code[0]:
             exec(cell.source, ns)
-    exec("import torch\ntorch.set_default_dtype(torch.float64)", ns)
     for cell in code:
         if "generated-helpers" in cell.metadata.get("tags", []) or cell is code[0]:
             continue
@@ -40,6 +39,13 @@ def _load():
 
 
 NS = _load()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _float64_default():
+    """The checkers compare with torch in float64: torch's default dtype, for this module only."""
+    with exercise_support.torch_default_dtype("float64"):
+        yield
 
 
 def hint_of(check):
