@@ -157,7 +157,7 @@ def digits_variant(kind="right"):
 @pytest.mark.parametrize(
     "kind, part",
     [
-        ("no_eval", "training mode"),
+        ("no_eval", "checklist item 7"),
         ("no_zero_grad", "below the target"),
         ("softmax", "below the target"),
         ("tuple3", "return a tuple"),
@@ -220,9 +220,9 @@ def cancer_variant(kind="right"):
 @pytest.mark.parametrize(
     "kind, part",
     [
-        ("leak", "every row"),
-        ("wrong_std", "not the column statistics"),
-        ("no_eval", "training mode"),
+        ("leak", "checklist item 8"),
+        ("wrong_std", "checklist item 8"),
+        ("no_eval", "checklist item 7"),
         ("no_stats", "return a tuple"),
     ],
 )
