@@ -28,7 +28,5 @@ def _restore_torch_default_dtype():
     before = torch.get_default_dtype() if torch is not None else None
     yield
     torch = sys.modules.get("torch")
-    if torch is not None and before is not None:
-        torch.set_default_dtype(before)
-    elif torch is not None:
-        torch.set_default_dtype(torch.float32)
+    if torch is not None:
+        torch.set_default_dtype(before or torch.float32)

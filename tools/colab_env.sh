@@ -14,8 +14,8 @@ if [[ -n "${TORCH_INDEX_URL:-}" ]]; then
   "$venv/bin/python" -m pip install -q --index-url "$TORCH_INDEX_URL" "torch>=2.4,<=2.13.0"
 fi
 "$venv/bin/python" -m pip install -q \
-  "ipywidgets==7.7.1" "numpy==2.1.*" "matplotlib==3.10.*" "ipykernel==6.17.*" "ipython==7.34.0" "keras==3.10.0" \
-  "torch>=2.4,<=2.13.0" scikit-learn scipy pillow \
+  "ipywidgets==7.7.1" "numpy==2.1.*" "matplotlib==3.10.*" "ipykernel==6.17.*" "ipython==7.34.0" \
+  "keras==3.10.0" "torch>=2.4,<=2.13.0" scikit-learn scipy pillow \
   nbformat nbclient pytest pytest-timeout pytest-xdist pyyaml
 KERAS_BACKEND=torch "$venv/bin/python" - <<'PY'
 import IPython, ipykernel, ipywidgets, keras, matplotlib, numpy, torch
